@@ -1,0 +1,13 @@
+-- Loads the whole pg_shell schema with psql:  psql -v ON_ERROR_STOP=1 -f sql/init_schema.sql
+-- `pg_shell init` applies the same files (embedded with include_str!), one
+-- transaction per migration, skipping those recorded in pgshell_meta.schema_version.
+-- Run this file only on a database without pg_shell; use `pg_shell init` to upgrade.
+\set ON_ERROR_STOP on
+\ir roles.sql
+begin;
+\ir meta.sql
+set local role pgshell_owner;
+\ir migrations/0001_core.sql
+reset role;
+insert into pgshell_meta.schema_version (version, name) values (1, '0001_core');
+commit;

@@ -1,0 +1,108 @@
+//! The WebAssembly modules shipped inside the pg_shell binary.
+//!
+//! build.rs compiles them from `wasm-tools/` (their own cargo workspace, built
+//! for wasm32-wasip1) and this module embeds the bytes. Both are multicall
+//! modules: the host registers one module under each of its program names and
+//! runs it with argv[0] set to that name. Nothing here runs or registers them.
+//!
+//! The coreutils module changes into `$PWD` before running a tool (WASI
+//! preview 1 gives a guest no working directory otherwise; wasi-libc starts in
+//! "/"), so the host passes the session's directory as `PWD`. The fixtures do
+//! not: they report what the runtime gives them.
+
+/// One WebAssembly module shipped inside the pg_shell binary.
+pub struct BundledModule {
+    /// A short name for logs and the programs table ("coreutils").
+    pub name: &'static str,
+    /// The module's bytes (a WASI preview 1 command exporting `_start`).
+    pub wasm: &'static [u8],
+    /// Every program name the module answers to as argv[0], sorted.
+    pub programs: &'static [&'static str],
+}
+
+/// uutils coreutils 0.12 as one multicall module. `programs` is generated from
+/// `wasm-tools/coreutils/tools.txt`, the same list the module dispatches on
+/// (and prints with `coreutils --list`).
+pub static COREUTILS: BundledModule = BundledModule {
+    name: "coreutils",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/coreutils.wasm")),
+    programs: include!(concat!(env!("OUT_DIR"), "/coreutils_programs.rs")),
+};
+
+/// Test programs with exactly specified behaviour (`wasm-tools/fixtures`):
+///
+/// - `spin`: loops forever without host calls.
+/// - `memhog MB`: allocates MB MiB in 1 MiB chunks, printing `allocated N MiB`
+///   after each.
+/// - `clockrand`: prints `wall=<ns since the epoch>`, `mono=<ns between two
+///   Instant::now()>`, `random=<32 hex digits from random_get>`.
+/// - `exitwith N`: exits with status N.
+/// - `bigout N [err]`: N bytes of `0123456789abcdef...` on stdout (stderr with
+///   `err`) in 64 KiB writes; a failed write exits 3.
+/// - `badutf8`: prints `ok \xff\xfe bad\n`.
+/// - `writefile PATH CONTENT`, `appendfile PATH CONTENT`: write or append, no
+///   newline added; errors exit 1.
+/// - `readfile PATH`: the file's bytes; errors print `readfile: PATH: <error>`
+///   and exit 1.
+/// - `mksymlink TARGET LINK`: creates a symlink; errors exit 1.
+/// - `sleepy MILLIS`: sleeps, then prints `slept MILLIS`.
+/// - `trap`: executes `unreachable`.
+/// - `whereami`: `cwd=<current_dir()>`, the environment as sorted `KEY=VALUE`
+///   lines, then `args=<argv joined by spaces>` (argv[0] included).
+/// - `stdinlen`: the byte count of stdin.
+/// - `ls-root`: the entries of `/`, sorted.
+///
+/// Usage errors (missing or malformed arguments) exit 2.
+pub static FIXTURES: BundledModule = BundledModule {
+    name: "fixtures",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/fixtures.wasm")),
+    programs: &[
+        "appendfile",
+        "badutf8",
+        "bigout",
+        "clockrand",
+        "exitwith",
+        "ls-root",
+        "memhog",
+        "mksymlink",
+        "readfile",
+        "sleepy",
+        "spin",
+        "stdinlen",
+        "trap",
+        "whereami",
+        "writefile",
+    ],
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_wasm_module(bytes: &[u8]) -> bool {
+        bytes.starts_with(b"\0asm\x01\0\0\0")
+    }
+
+    #[test]
+    fn modules_are_core_wasm_modules() {
+        assert!(is_wasm_module(COREUTILS.wasm));
+        assert!(is_wasm_module(FIXTURES.wasm));
+    }
+
+    #[test]
+    fn program_lists_are_sorted_and_unique() {
+        for m in [&COREUTILS, &FIXTURES] {
+            assert!(m.programs.windows(2).all(|w| w[0] < w[1]), "{}: {:?}", m.name, m.programs);
+        }
+    }
+
+    #[test]
+    fn coreutils_has_the_usual_tools_and_no_builtins() {
+        for p in ["ls", "echo", "cat", "sha256sum", "date", "seq", "sort", "wc", "["] {
+            assert!(COREUTILS.programs.contains(&p), "missing {p}");
+        }
+        for p in ["env", "pwd", "yes", "coreutils"] {
+            assert!(!COREUTILS.programs.contains(&p), "unexpected {p}");
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! PostgreSQL plumbing: connecting, listening for notifications, applying the
+//! schema, and the few administrative writes (users, programs) the CLI makes.
+//!
+//! SQL text lives in sql/ and in fixed statements here; request data is only
+//! ever bound as parameters.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_postgres::{AsyncMessage, Client, Config, NoTls, Notification};
+
+use crate::env::sha256;
+
+/// Parses a libpq-style URL (`postgres://...`) or key=value string.
+pub fn parse_config(conninfo: &str) -> Result<Config> {
+    conninfo
+        .parse::<Config>()
+        .with_context(|| "parsing the database connection string (DATABASE_URL / PG_CONN)".to_string())
+}
+
+/// Connects and drives the connection on a task. The returned receiver gets
+/// every NOTIFY the connection LISTENs to; it closes when the connection dies.
+pub async fn connect(conninfo: &str) -> Result<(Client, mpsc::UnboundedReceiver<Notification>)> {
+    let mut config = parse_config(conninfo)?;
+    if config.get_application_name().is_none() {
+        config.application_name("pg_shell");
+    }
+    config.connect_timeout(Duration::from_secs(10));
+    let (client, mut conn) = config.connect(NoTls).await.context("connecting to PostgreSQL")?;
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(msg) = messages.next().await {
+            match msg {
+                Ok(AsyncMessage::Notification(n)) => {
+                    let _ = tx.send(n);
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::debug!(error = %e, "database connection ended");
+                    break;
+                }
+            }
+        }
+    });
+    Ok((client, rx))
+}
+
+/// Connects, ignoring notifications.
+pub async fn connect_plain(conninfo: &str) -> Result<Client> {
+    Ok(connect(conninfo).await?.0)
+}
+
+const ROLES: &str = include_str!("../sql/roles.sql");
+const META: &str = include_str!("../sql/meta.sql");
+
+/// Numbered migrations, in order. Never edit one that has been released.
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "0001_core", include_str!("../sql/migrations/0001_core.sql"))];
+
+/// Applies roles and every missing migration, each in its own transaction,
+/// serialized across processes by an advisory lock. Returns the versions applied.
+pub async fn migrate(client: &mut Client) -> Result<Vec<i32>> {
+    client.batch_execute(ROLES).await.context("creating pg_shell roles")?;
+    let mut applied = Vec::new();
+    for (version, name, sql) in MIGRATIONS {
+        let tx = client.transaction().await?;
+        tx.execute("select pg_advisory_xact_lock(hashtext('pg_shell.migrate'))", &[]).await?;
+        tx.batch_execute(META).await.context("creating the migration ledger")?;
+        let done: bool = tx
+            .query_one("select exists (select 1 from pgshell_meta.schema_version where version = $1)", &[version])
+            .await?
+            .get(0);
+        if done {
+            continue;
+        }
+        tx.batch_execute("set local role pgshell_owner").await?;
+        tx.batch_execute(sql).await.with_context(|| format!("applying migration {name}"))?;
+        tx.batch_execute("reset role").await?;
+        tx.execute("insert into pgshell_meta.schema_version (version, name) values ($1, $2)", &[version, name])
+            .await?;
+        tx.commit().await.with_context(|| format!("committing migration {name}"))?;
+        tracing::info!(version, name, "applied migration");
+        applied.push(*version);
+    }
+    Ok(applied)
+}
+
+/// Creates a user (or updates its role and password). Returns true if created.
+pub async fn upsert_user(client: &Client, name: &str, role: &str, password: Option<&str>) -> Result<bool> {
+    let row = client
+        .query_one(
+            "insert into pgshell.users (name, role, password_hash)
+             values ($1, $2::text::pgshell.user_role, case when $3::text is null then null else crypt($3, gen_salt('bf', 8)) end)
+             on conflict (name) do update set role = excluded.role,
+                 password_hash = coalesce(excluded.password_hash, pgshell.users.password_hash)
+             returning (xmax = 0) as created",
+            &[&name, &role, &password],
+        )
+        .await
+        .with_context(|| format!("creating user {name}"))?;
+    let created: bool = row.get(0);
+    client
+        .execute(
+            "select pgshell.audit($1, null, null, jsonb_build_object('user', $2::text, 'role', $3::text))",
+            &[&if created { "user.created" } else { "user.updated" }, &name, &role],
+        )
+        .await?;
+    Ok(created)
+}
+
+/// Stores a WASI module and registers it under each program name (argv[0]
+/// tells a multicall module which tool to be). Existing programs keep their
+/// enabled flag and limits.
+pub async fn register_wasi(client: &mut Client, wasm: &[u8], programs: &[&str], description: &str) -> Result<[u8; 32]> {
+    let digest = sha256(wasm);
+    let tx = client.transaction().await?;
+    tx.execute(
+        "insert into pgshell.blobs (digest, size, data) values ($1, $2, $3) on conflict (digest) do nothing",
+        &[&&digest[..], &(wasm.len() as i64), &wasm],
+    )
+    .await
+    .context("storing the module")?;
+    let names: Vec<String> = programs.iter().map(|s| s.to_string()).collect();
+    let changed = tx
+        .query(
+            "insert into pgshell.programs (name, kind, module_digest, description)
+             select n, 'wasi', $2, $3 from unnest($1::text[]) n
+             on conflict (name) do update set kind = 'wasi', module_digest = excluded.module_digest,
+                 native_path = null, description = excluded.description
+             where pgshell.programs.module_digest is distinct from excluded.module_digest
+             returning name",
+            &[&names, &&digest[..], &description],
+        )
+        .await
+        .context("registering programs")?;
+    if !changed.is_empty() {
+        let names: Vec<String> = changed.iter().map(|r| r.get(0)).collect();
+        tx.execute(
+            "select pgshell.audit('program.registered', null, null,
+                 jsonb_build_object('programs', $1::text[], 'kind', 'wasi', 'digest', encode($2, 'hex')))",
+            &[&names, &&digest[..]],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(digest)
+}
+
+/// Allow-lists a native binary under a program name.
+pub async fn register_native(client: &Client, name: &str, path: &str) -> Result<()> {
+    anyhow::ensure!(path.starts_with('/'), "a native program needs an absolute path, got {path:?}");
+    client
+        .execute(
+            "insert into pgshell.programs (name, kind, native_path) values ($1, 'native', $2)
+             on conflict (name) do update set kind = 'native', native_path = excluded.native_path, module_digest = null",
+            &[&name, &path],
+        )
+        .await
+        .with_context(|| format!("allow-listing {path} as {name}"))?;
+    client
+        .execute(
+            "select pgshell.audit('program.registered', null, null,
+                 jsonb_build_object('programs', array[$1::text], 'kind', 'native', 'path', $2::text))",
+            &[&name, &path],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Registers the modules shipped inside the binary (the coreutils; the test
+/// fixtures too when asked).
+pub async fn register_bundled(client: &mut Client, with_fixtures: bool) -> Result<()> {
+    let mut modules = vec![&crate::bundled::COREUTILS];
+    if with_fixtures {
+        modules.push(&crate::bundled::FIXTURES);
+    }
+    for m in modules {
+        register_wasi(client, m.wasm, m.programs, &format!("bundled: {}", m.name)).await?;
+    }
+    Ok(())
+}

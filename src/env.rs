@@ -1,0 +1,511 @@
+//! Environment versions: working directory, variables and a file tree, and
+//! their canonical, content-addressed form.
+//!
+//! An environment is immutable once stored. Its identity is the sha256 of its
+//! canonical JSON (`cwd`, `vars`, the manifest digest); the manifest is the
+//! canonical JSON of the file tree (path -> entry), and file contents are blobs
+//! addressed by their sha256. This module also moves trees between that form
+//! and a host directory (`materialize` / `scan`), which is how the runtimes
+//! give a guest its files. It knows nothing about PostgreSQL.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest as _, Sha256};
+
+/// A sha256 digest.
+pub type Digest = [u8; 32];
+
+pub fn sha256(data: &[u8]) -> Digest {
+    Sha256::digest(data).into()
+}
+
+/// Serde helper: a digest as lower-case hex.
+mod hex_digest {
+    use super::Digest;
+    use serde::{Deserialize, Deserializer, Serializer};
+    pub fn serialize<S: Serializer>(d: &Digest, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&hex::encode(d))
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
+        let s = String::deserialize(d)?;
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
+        Ok(out)
+    }
+}
+
+/// One node of a file tree. Paths are kept by the owning [`Tree`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Entry {
+    File {
+        #[serde(with = "hex_digest")]
+        digest: Digest,
+        size: u64,
+        mode: u32,
+        mtime_ns: i64,
+    },
+    Dir {
+        mode: u32,
+        mtime_ns: i64,
+    },
+    Symlink {
+        target: String,
+    },
+}
+
+/// A file tree: relative paths ("d/f", no leading slash, no `.`/`..`) to entries.
+/// Parents of every path are present as `Dir` entries.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Tree {
+    pub entries: BTreeMap<String, Entry>,
+}
+
+impl Tree {
+    /// The canonical manifest bytes (sorted keys, fixed field order).
+    pub fn manifest(&self) -> Vec<u8> {
+        serde_json::to_vec(self).expect("a tree always serializes")
+    }
+
+    pub fn from_manifest(bytes: &[u8]) -> Result<Tree> {
+        let tree: Tree = serde_json::from_slice(bytes).context("parsing a tree manifest")?;
+        for path in tree.entries.keys() {
+            check_rel_path(path)?;
+        }
+        Ok(tree)
+    }
+
+    pub fn file_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn total_bytes(&self) -> u64 {
+        self.entries
+            .values()
+            .map(|e| match e {
+                Entry::File { size, .. } => *size,
+                _ => 0,
+            })
+            .sum()
+    }
+
+    /// Digests of every file in the tree.
+    pub fn file_digests(&self) -> impl Iterator<Item = &Digest> {
+        self.entries.values().filter_map(|e| match e {
+            Entry::File { digest, .. } => Some(digest),
+            _ => None,
+        })
+    }
+
+    /// Whether `abs` (an absolute, normalized guest path) names a directory.
+    pub fn is_dir(&self, abs: &str) -> bool {
+        let rel = abs.trim_start_matches('/');
+        rel.is_empty() || matches!(self.entries.get(rel), Some(Entry::Dir { .. }))
+    }
+
+    pub fn get(&self, abs: &str) -> Option<&Entry> {
+        self.entries.get(abs.trim_start_matches('/'))
+    }
+}
+
+/// Rejects paths that could leave the tree when joined onto a host directory.
+pub fn check_rel_path(path: &str) -> Result<()> {
+    if path.is_empty()
+        || path.starts_with('/')
+        || path.contains('\0')
+        || path.split('/').any(|c| c.is_empty() || c == "." || c == "..")
+    {
+        bail!("invalid path in file tree: {path:?}");
+    }
+    Ok(())
+}
+
+/// Lexically resolves `path` against `cwd` into a normalized absolute path.
+/// `..` at the root stays at the root, as in POSIX.
+pub fn resolve_path(cwd: &str, path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    let joined;
+    let full = if path.starts_with('/') {
+        path
+    } else {
+        joined = format!("{cwd}/{path}");
+        &joined
+    };
+    for comp in full.split('/') {
+        match comp {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            c => parts.push(c),
+        }
+    }
+    format!("/{}", parts.join("/"))
+}
+
+/// The whole state a command starts from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Env {
+    pub cwd: String,
+    pub vars: BTreeMap<String, String>,
+    pub tree: Tree,
+}
+
+/// An environment in its stored form, with the digests that identify it.
+#[derive(Clone, Debug)]
+pub struct SealedEnv {
+    pub env: Env,
+    pub digest: Digest,
+    pub tree_digest: Digest,
+    pub manifest: Vec<u8>,
+}
+
+impl Env {
+    /// The environment of a session before its first command.
+    pub fn initial(user: &str) -> Env {
+        let vars = [
+            ("HOME", "/"),
+            ("PATH", "/bin"),
+            ("PWD", "/"),
+            ("SHELL", "pg_shell"),
+            ("USER", user),
+            ("LOGNAME", user),
+            ("LANG", "C.UTF-8"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        Env {
+            cwd: "/".into(),
+            vars,
+            tree: Tree::default(),
+        }
+    }
+
+    pub fn seal(self) -> SealedEnv {
+        let manifest = self.tree.manifest();
+        let tree_digest = sha256(&manifest);
+        let digest = env_digest(&self.cwd, &self.vars, &tree_digest);
+        SealedEnv {
+            env: self,
+            digest,
+            tree_digest,
+            manifest,
+        }
+    }
+}
+
+/// sha256 of the canonical `{"cwd":..,"tree":"<hex>","vars":{..}}`.
+pub fn env_digest(cwd: &str, vars: &BTreeMap<String, String>, tree_digest: &Digest) -> Digest {
+    #[derive(Serialize)]
+    struct Canonical<'a> {
+        cwd: &'a str,
+        tree: String,
+        vars: &'a BTreeMap<String, String>,
+    }
+    let bytes = serde_json::to_vec(&Canonical {
+        cwd,
+        tree: hex::encode(tree_digest),
+        vars,
+    })
+    .expect("serializes");
+    sha256(&bytes)
+}
+
+/// Where a materialized tree lives on the host, removed on drop.
+pub struct Workdir {
+    dir: tempfile::TempDir,
+}
+
+impl Workdir {
+    /// A fresh empty directory, on a memory file system where the OS has one.
+    pub fn new() -> Result<Workdir> {
+        let dir = tempfile::Builder::new()
+            .prefix("pg_shell-")
+            .tempdir_in(scratch_base())
+            .context("creating a scratch directory for the command's files")?;
+        Ok(Workdir { dir })
+    }
+
+    /// The host directory that the guest sees as `/`.
+    pub fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Host path of an absolute guest path (which must be normalized).
+    pub fn host_path(&self, abs: &str) -> PathBuf {
+        self.root().join(abs.trim_start_matches('/'))
+    }
+}
+
+/// tmpfs on Linux (/dev/shm) keeps materialization ~10x cheaper than ext4
+/// (shared/notes/wasmtime-48.md); elsewhere the OS temp dir.
+fn scratch_base() -> PathBuf {
+    #[cfg(target_os = "linux")]
+    {
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() && tempfile::tempdir_in(shm).is_ok() {
+            return shm.to_path_buf();
+        }
+    }
+    std::env::temp_dir()
+}
+
+/// Writes `tree` under `root`, taking file contents from `blob`. Timestamps are
+/// set to the recorded ones so the guest sees recorded values.
+pub fn materialize(root: &Path, tree: &Tree, mut blob: impl FnMut(&Digest) -> Option<std::sync::Arc<Vec<u8>>>) -> Result<()> {
+    // BTreeMap order puts every parent before its children.
+    for (path, entry) in &tree.entries {
+        check_rel_path(path)?;
+        let host = root.join(path);
+        match entry {
+            Entry::Dir { mode, .. } => {
+                let _ = mode; // set after the children exist, below
+                fs::create_dir(&host).with_context(|| format!("creating directory {path}"))?;
+            }
+            Entry::File { digest, mode, size, .. } => {
+                let data = blob(digest).with_context(|| format!("contents of {path} ({}) are missing", hex::encode(digest)))?;
+                if data.len() as u64 != *size {
+                    bail!("blob for {path} has {} bytes, manifest says {size}", data.len());
+                }
+                fs::write(&host, &**data).with_context(|| format!("writing {path}"))?;
+                set_mode(&host, *mode)?;
+            }
+            Entry::Symlink { target } => {
+                #[cfg(unix)]
+                std::os::unix::fs::symlink(target, &host).with_context(|| format!("creating symlink {path}"))?;
+                #[cfg(not(unix))]
+                let _ = target;
+            }
+        }
+    }
+    // Timestamps and directory modes last, children before parents: creating a
+    // child touches its parent, and a read-only parent would refuse the child.
+    for (path, entry) in tree.entries.iter().rev() {
+        let host = root.join(path);
+        match entry {
+            Entry::File { mtime_ns, .. } => set_mtime(&host, *mtime_ns),
+            Entry::Dir { mtime_ns, mode } => set_mtime(&host, *mtime_ns).and_then(|()| set_mode(&host, *mode)),
+            Entry::Symlink { .. } => Ok(()),
+        }
+        .with_context(|| format!("setting the time and mode of {path}"))?;
+    }
+    Ok(())
+}
+
+fn set_mode(path: &Path, mode: u32) -> io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(path, fs::Permissions::from_mode(mode & 0o777))
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (path, mode);
+        Ok(())
+    }
+}
+
+fn set_mtime(path: &Path, mtime_ns: i64) -> io::Result<()> {
+    let t = system_time(mtime_ns);
+    let f = fs::File::open(path)?;
+    f.set_times(fs::FileTimes::new().set_modified(t).set_accessed(t))
+}
+
+pub fn system_time(ns: i64) -> std::time::SystemTime {
+    let epoch = std::time::UNIX_EPOCH;
+    if ns >= 0 {
+        epoch + std::time::Duration::from_nanos(ns as u64)
+    } else {
+        epoch - std::time::Duration::from_nanos(ns.unsigned_abs())
+    }
+}
+
+fn mtime_ns(meta: &fs::Metadata) -> i64 {
+    meta.modified()
+        .ok()
+        .and_then(|t| match t.duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_nanos()).ok(),
+            Err(e) => i64::try_from(e.duration().as_nanos()).ok().map(|n| -n),
+        })
+        .unwrap_or(0)
+}
+
+/// What a scan found: the new tree, new file contents, and notes on entries
+/// that could not be kept (odd file types, names that are not UTF-8).
+pub struct Scan {
+    pub tree: Tree,
+    pub new_blobs: Vec<(Digest, Vec<u8>)>,
+    pub notes: Vec<String>,
+}
+
+/// Limits checked while scanning so a runaway guest cannot make us read
+/// unbounded data back.
+#[derive(Clone, Copy, Debug)]
+pub struct TreeLimits {
+    pub max_bytes: u64,
+    pub max_files: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ScanError {
+    #[error("file tree exceeds its limit: {0}")]
+    TooLarge(String),
+    #[error(transparent)]
+    Io(#[from] anyhow::Error),
+}
+
+/// Reads the directory `root` back into a tree. Entries that did not change
+/// keep their recorded metadata; changed ones get `now_ns` as their time, so
+/// the result depends only on what the guest did, not on the host's clock.
+/// Symlinks are recorded, never followed.
+pub fn scan(root: &Path, before: &Tree, now_ns: i64, limits: TreeLimits) -> Result<Scan, ScanError> {
+    let mut out = Scan {
+        tree: Tree::default(),
+        new_blobs: Vec::new(),
+        notes: Vec::new(),
+    };
+    let mut bytes = 0u64;
+    let mut stack = vec![(root.to_path_buf(), String::new())];
+    while let Some((dir, prefix)) = stack.pop() {
+        let rd = fs::read_dir(&dir).with_context(|| format!("reading directory /{prefix}"))?;
+        for item in rd {
+            let item = item.context("reading a directory entry")?;
+            let Some(name) = item.file_name().to_str().map(str::to_owned) else {
+                out.notes.push(format!("skipped a file whose name is not UTF-8 in /{prefix}"));
+                continue;
+            };
+            let rel = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+            let host = item.path();
+            let meta = fs::symlink_metadata(&host).with_context(|| format!("stat /{rel}"))?;
+            if out.tree.entries.len() >= limits.max_files {
+                return Err(ScanError::TooLarge(format!("more than {} files and directories", limits.max_files)));
+            }
+            let old = before.entries.get(&rel);
+            let ft = meta.file_type();
+            let entry = if ft.is_dir() {
+                let mode = mode_of(&meta);
+                let host_mtime = mtime_ns(&meta);
+                let mtime_ns = match old {
+                    Some(Entry::Dir { mtime_ns, .. }) if *mtime_ns == host_mtime => *mtime_ns,
+                    _ => now_ns,
+                };
+                stack.push((host.clone(), rel.clone()));
+                Entry::Dir { mode, mtime_ns }
+            } else if ft.is_file() {
+                bytes += meta.len();
+                if bytes > limits.max_bytes {
+                    return Err(ScanError::TooLarge(format!("more than {} bytes of files", limits.max_bytes)));
+                }
+                let data = fs::read(&host).with_context(|| format!("reading /{rel}"))?;
+                let digest = sha256(&data);
+                let mode = mode_of(&meta);
+                let host_mtime = mtime_ns(&meta);
+                let mtime_ns = match old {
+                    Some(Entry::File { digest: d, mtime_ns, .. }) if *d == digest && *mtime_ns == host_mtime => *mtime_ns,
+                    _ => now_ns,
+                };
+                if !matches!(old, Some(Entry::File { digest: d, .. }) if *d == digest) {
+                    out.new_blobs.push((digest, data));
+                }
+                Entry::File {
+                    digest,
+                    size: meta.len(),
+                    mode,
+                    mtime_ns,
+                }
+            } else if ft.is_symlink() {
+                let target = fs::read_link(&host).with_context(|| format!("readlink /{rel}"))?;
+                match target.to_str() {
+                    Some(t) => Entry::Symlink { target: t.to_owned() },
+                    None => {
+                        out.notes.push(format!("skipped symlink /{rel}: target is not UTF-8"));
+                        continue;
+                    }
+                }
+            } else {
+                out.notes.push(format!("skipped /{rel}: not a file, directory or symlink"));
+                continue;
+            };
+            out.tree.entries.insert(rel, entry);
+        }
+    }
+    Ok(out)
+}
+
+fn mode_of(meta: &fs::Metadata) -> u32 {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        meta.permissions().mode() & 0o777
+    }
+    #[cfg(not(unix))]
+    {
+        if meta.permissions().readonly() { 0o444 } else { 0o644 }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn resolve_path_normalizes() {
+        assert_eq!(resolve_path("/", "d"), "/d");
+        assert_eq!(resolve_path("/a/b", ".."), "/a");
+        assert_eq!(resolve_path("/a", "../../.."), "/");
+        assert_eq!(resolve_path("/a", "/x/./y//z/.."), "/x/y");
+    }
+
+    #[test]
+    fn hostile_manifest_paths_are_refused() {
+        for bad in ["../etc", "/etc", "a/../../b", "a//b", "", "a/./b", "a\0b"] {
+            let json = serde_json::json!({ bad: {"kind": "dir", "mode": 493, "mtime_ns": 0} });
+            assert!(Tree::from_manifest(json.to_string().as_bytes()).is_err(), "{bad:?} accepted");
+        }
+    }
+
+    #[test]
+    fn digest_is_canonical_and_sensitive() {
+        let a = Env::initial("alice").seal();
+        let b = Env::initial("alice").seal();
+        assert_eq!(a.digest, b.digest);
+        let mut e = Env::initial("alice");
+        e.cwd = "/d".into();
+        assert_ne!(e.seal().digest, a.digest);
+    }
+
+    #[test]
+    fn materialize_then_scan_round_trips() {
+        let mut tree = Tree::default();
+        let data = b"hello\n".to_vec();
+        let d = sha256(&data);
+        tree.entries.insert("d".into(), Entry::Dir { mode: 0o755, mtime_ns: 1_000_000_000 });
+        tree.entries.insert("d/f".into(), Entry::File { digest: d, size: 6, mode: 0o644, mtime_ns: 2_000_000_000 });
+        tree.entries.insert("l".into(), Entry::Symlink { target: "/etc/passwd".into() });
+        let w = Workdir::new().unwrap();
+        let blob = Arc::new(data.clone());
+        materialize(w.root(), &tree, |x| (x == &d).then(|| blob.clone())).unwrap();
+        let limits = TreeLimits { max_bytes: 1 << 20, max_files: 100 };
+        let s = scan(w.root(), &tree, 99, limits).unwrap();
+        assert_eq!(s.tree, tree);
+        assert!(s.new_blobs.is_empty());
+        // A change shows up with the virtual time and a new blob.
+        fs::write(w.root().join("d/f"), b"changed").unwrap();
+        let s = scan(w.root(), &tree, 99, limits).unwrap();
+        match s.tree.entries.get("d/f").unwrap() {
+            Entry::File { size, mtime_ns, .. } => assert_eq!((*size, *mtime_ns), (7, 99)),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(s.new_blobs.len(), 1);
+        let tight = TreeLimits { max_bytes: 3, max_files: 100 };
+        assert!(matches!(scan(w.root(), &tree, 99, tight), Err(ScanError::TooLarge(_))));
+    }
+}

@@ -1,0 +1,669 @@
+//! The executor: claims commands from the queue, runs them and stores results.
+//!
+//! One dispatcher loop claims as many commands as it has free slots (each the
+//! oldest unfinished command of its session, so a session runs one command at
+//! a time, in order) and runs each on a task. It claims again the moment a
+//! command finishes or a NOTIFY arrives, and polls as a fallback. A heartbeat
+//! task renews the leases of what it holds; a listener task turns NOTIFYs into
+//! wake-ups and cancellations. A completion is accepted by the database only
+//! from the holder of the current claim.
+//!
+//! Database trouble (a restart, a dropped connection) is logged and retried;
+//! it never ends the process. A result that cannot be stored is retried until
+//! the database answers or the claim is lost to another executor.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use tokio::sync::{watch, Notify};
+use tokio_postgres::Client;
+use tracing::{info, warn, Instrument};
+
+use crate::builtins::{self, Builtin};
+use crate::env::{self, Digest, Env, SealedEnv, TreeLimits};
+use crate::runtime::wasi::WasiRuntime;
+use crate::runtime::{native, Invocation, Limits, Outcome, RunOutput};
+use crate::store::Cache;
+
+#[derive(Clone, Debug)]
+pub struct ExecutorConfig {
+    pub conninfo: String,
+    /// Commands run at once (different sessions).
+    pub concurrency: usize,
+    /// COMMAND_TIMEOUT: caps every command's wall-clock limit.
+    pub command_timeout: Option<Duration>,
+    /// How long a claim lives without a heartbeat.
+    pub lease: Duration,
+    /// Fallback poll when no NOTIFY arrives.
+    pub poll_interval: Duration,
+    /// Compiled-module cache directory.
+    pub cache_dir: Option<PathBuf>,
+}
+
+impl ExecutorConfig {
+    pub fn new(conninfo: String) -> ExecutorConfig {
+        ExecutorConfig {
+            conninfo,
+            concurrency: std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4),
+            command_timeout: None,
+            lease: Duration::from_secs(30),
+            poll_interval: Duration::from_secs(2),
+            cache_dir: WasiRuntime::default_cache_dir(),
+        }
+    }
+}
+
+/// A connection that reconnects on demand after the database went away.
+struct Db {
+    conninfo: String,
+    client: tokio::sync::Mutex<Option<Arc<Client>>>,
+}
+
+impl Db {
+    async fn get(&self) -> Result<Arc<Client>> {
+        let mut slot = self.client.lock().await;
+        if let Some(c) = slot.as_ref() {
+            if !c.is_closed() {
+                return Ok(c.clone());
+            }
+        }
+        let c = Arc::new(crate::db::connect_plain(&self.conninfo).await?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+}
+
+/// A command as claimed.
+struct Claimed {
+    id: i64,
+    session_id: uuid::Uuid,
+    seq: i32,
+    line: String,
+    attempt: i32,
+    token: uuid::Uuid,
+    env_before: Option<Digest>,
+    owner: String,
+    random_seed: [u8; 16],
+    clock_base_ns: i64,
+    session_limits: serde_json::Value,
+    cancel_requested: bool,
+}
+
+struct Shared {
+    config: ExecutorConfig,
+    id: String,
+    db: Db,
+    wasi: WasiRuntime,
+    cache: Cache,
+    /// Cancel flags of the commands this executor holds.
+    running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
+    wake: Notify,
+}
+
+pub struct Executor {
+    shared: Arc<Shared>,
+}
+
+impl Executor {
+    pub fn new(config: ExecutorConfig) -> Result<Executor> {
+        let wasi = WasiRuntime::new(config.cache_dir.clone())?;
+        let id = format!("{}-{}-{}", hostname_string(), std::process::id(), &uuid::Uuid::new_v4().to_string()[..8]);
+        Ok(Executor {
+            shared: Arc::new(Shared {
+                db: Db {
+                    conninfo: config.conninfo.clone(),
+                    client: tokio::sync::Mutex::new(None),
+                },
+                config,
+                id,
+                wasi,
+                cache: Cache::default(),
+                running: Mutex::new(HashMap::new()),
+                wake: Notify::new(),
+            }),
+        })
+    }
+
+    pub fn id(&self) -> &str {
+        &self.shared.id
+    }
+
+    /// Runs until `shutdown` turns true, then lets running commands finish,
+    /// hands back nothing it still holds, and returns.
+    pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        let s = self.shared.clone();
+        info!(executor = %s.id, concurrency = s.config.concurrency, "executor starting");
+        let listener = tokio::spawn(listen(s.clone(), shutdown.clone()));
+        let heartbeat = tokio::spawn(heartbeat(s.clone(), shutdown.clone()));
+        let mut registered = false;
+        let mut tasks = tokio::task::JoinSet::new();
+        let mut backoff = Duration::from_millis(100);
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            while tasks.try_join_next().is_some() {}
+            let free = s.config.concurrency.saturating_sub(tasks.len());
+            let mut claimed_all = false;
+            if free > 0 {
+                match claim(&s, free, &mut registered).await {
+                    Ok(batch) => {
+                        backoff = Duration::from_millis(100);
+                        claimed_all = batch.len() == free;
+                        for c in batch {
+                            let flag = Arc::new(AtomicBool::new(c.cancel_requested));
+                            s.running.lock().unwrap().insert(c.id, flag.clone());
+                            let s2 = s.clone();
+                            let span = tracing::info_span!("command", command_id = c.id, session = %c.session_id, attempt = c.attempt);
+                            tasks.spawn(
+                                async move {
+                                    let id = c.id;
+                                    execute(s2.clone(), c, flag).await;
+                                    s2.running.lock().unwrap().remove(&id);
+                                    s2.wake.notify_one();
+                                }
+                                .instrument(span),
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = format!("{e:#}"), "claiming failed; retrying");
+                        registered = false;
+                        tokio::select! {
+                            _ = tokio::time::sleep(backoff) => {}
+                            _ = shutdown.changed() => {}
+                        }
+                        backoff = (backoff * 2).min(Duration::from_secs(5));
+                        continue;
+                    }
+                }
+            }
+            if claimed_all {
+                continue; // there may be more
+            }
+            tokio::select! {
+                _ = s.wake.notified() => {}
+                Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
+                _ = tokio::time::sleep(s.config.poll_interval) => {}
+                _ = shutdown.changed() => {}
+            }
+        }
+        info!(executor = %s.id, running = tasks.len(), "executor stopping; letting running commands finish");
+        while tasks.join_next().await.is_some() {}
+        if let Ok(c) = s.db.get().await {
+            let _ = c.execute("select pgshell.stop_executor($1)", &[&s.id]).await;
+        }
+        listener.abort();
+        heartbeat.abort();
+        Ok(())
+    }
+}
+
+fn hostname_string() -> String {
+    hostname::get().ok().and_then(|h| h.into_string().ok()).unwrap_or_else(|| "unknown".into())
+}
+
+async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result<Vec<Claimed>> {
+    let client = s.db.get().await?;
+    if !*registered {
+        client
+            .execute(
+                "select pgshell.register_executor($1, $2, $3, $4, $5)",
+                &[&s.id, &hostname_string(), &(std::process::id() as i32), &env!("CARGO_PKG_VERSION"), &(s.config.concurrency as i32)],
+            )
+            .await
+            .context("registering the executor")?;
+        *registered = true;
+    }
+    let rows = client
+        .query(
+            "select id, session_id, seq, line, attempt, claim_token, coalesce(env_before, head_env),
+                    owner_name, random_seed, clock_base_ns, session_limits, cancel_requested
+             from pgshell.claim($1, $2, $3)",
+            &[&s.id, &(s.config.lease.as_millis() as i32), &(n as i32)],
+        )
+        .await
+        .context("claiming commands")?;
+    rows.into_iter()
+        .map(|r| {
+            let env: Option<Vec<u8>> = r.get(6);
+            let seed: Vec<u8> = r.get(8);
+            Ok(Claimed {
+                id: r.get(0),
+                session_id: r.get(1),
+                seq: r.get(2),
+                line: r.get(3),
+                attempt: r.get(4),
+                token: r.get(5),
+                env_before: env.map(|d| Digest::try_from(d.as_slice())).transpose().context("bad env digest")?,
+                owner: r.get(7),
+                random_seed: <[u8; 16]>::try_from(seed.as_slice()).context("bad random seed")?,
+                clock_base_ns: r.get(9),
+                session_limits: r.get(10),
+                cancel_requested: r.get(11),
+            })
+        })
+        .collect()
+}
+
+/// LISTENs on its own connection; reconnects when it drops.
+async fn listen(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match crate::db::connect(&s.config.conninfo).await {
+            Ok((client, mut notes)) => {
+                if let Err(e) = client.batch_execute("listen pg_shell_queue; listen pg_shell_cancel").await {
+                    warn!(error = %e, "LISTEN failed");
+                } else {
+                    backoff = Duration::from_millis(100);
+                    s.wake.notify_one(); // catch up on anything missed while disconnected
+                    loop {
+                        tokio::select! {
+                            n = notes.recv() => match n {
+                                Some(n) if n.channel() == "pg_shell_cancel" => {
+                                    if let Ok(id) = n.payload().parse::<i64>() {
+                                        if let Some(f) = s.running.lock().unwrap().get(&id) {
+                                            f.store(true, Ordering::Relaxed);
+                                        }
+                                    }
+                                }
+                                Some(_) => s.wake.notify_one(),
+                                None => break,
+                            },
+                            _ = shutdown.changed() => return,
+                        }
+                    }
+                }
+            }
+            Err(e) => warn!(error = format!("{e:#}"), "listener cannot connect; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.changed() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Renews leases every third of the lease; picks up cancellations too.
+async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let every = s.config.lease / 3;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        let result = async {
+            let client = s.db.get().await?;
+            let rows = client
+                .query("select * from pgshell.heartbeat($1, $2)", &[&s.id, &(s.config.lease.as_millis() as i32)])
+                .await?;
+            for r in rows {
+                if let Some(id) = r.get::<_, Option<i64>>(0) {
+                    if let Some(f) = s.running.lock().unwrap().get(&id) {
+                        f.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            warn!(error = format!("{e:#}"), "heartbeat failed");
+        }
+    }
+}
+
+/// What resolving argv[0] found.
+enum Resolved {
+    Builtin(Builtin),
+    Wasi { digest: Digest, limits: serde_json::Value },
+    Native { path: String, limits: serde_json::Value },
+    NotFound(String),
+}
+
+/// The full result of one command, ready to store.
+struct Completion {
+    out: RunOutput,
+    argv: Option<Vec<String>>,
+    program: Option<String>,
+    program_kind: Option<&'static str>,
+    program_digest: Option<Digest>,
+    limits: Limits,
+    env_before: Arc<SealedEnv>,
+    env_after: Arc<SealedEnv>,
+    new_env_before: bool,
+    new_blobs: Vec<(Digest, Vec<u8>)>,
+}
+
+async fn execute(s: Arc<Shared>, c: Claimed, cancel: Arc<AtomicBool>) {
+    let started = Instant::now();
+    let completion = loop {
+        match prepare_and_run(&s, &c, cancel.clone()).await {
+            Ok(done) => break done,
+            Err(e) => {
+                // The database or the host failed us, not the guest. Retry
+                // while we still hold the lease; the heartbeat keeps it alive.
+                warn!(error = format!("{e:#}"), "command could not run; retrying");
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                if started.elapsed() > s.config.lease * 4 {
+                    warn!("giving the command up; its lease will expire and another attempt follows");
+                    return;
+                }
+            }
+        }
+    };
+    let status = if completion.out.cancelled { "cancelled" } else { "done" };
+    let outcome = completion.out.outcome.unwrap_or(Outcome::Error);
+    info!(outcome = outcome.as_str(), exit_code = completion.out.exit_code, fuel = completion.out.fuel, run_us = completion.out.run_us, "command finished");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match store_completion(&s, &c, status, &completion).await {
+            Ok(true) => return,
+            Ok(false) => {
+                warn!("result refused: this executor no longer holds the claim");
+                return;
+            }
+            Err(e) if Instant::now() < deadline => {
+                warn!(error = format!("{e:#}"), "storing the result failed; retrying");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                warn!(error = format!("{e:#}"), "giving up storing the result; the command will be claimed again");
+                return;
+            }
+        }
+    }
+}
+
+async fn prepare_and_run(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>) -> Result<Completion> {
+    let client = s.db.get().await?;
+    let (env_before, new_env_before) = match &c.env_before {
+        Some(d) => (s.cache.env(&client, d).await?, false),
+        None => (Arc::new(Env::initial(&c.owner).seal()), true),
+    };
+    let mut done = Completion {
+        out: RunOutput::default(),
+        argv: None,
+        program: None,
+        program_kind: None,
+        program_digest: None,
+        limits: Limits::default(),
+        env_after: env_before.clone(),
+        env_before,
+        new_env_before,
+        new_blobs: Vec::new(),
+    };
+    let env = &done.env_before.env;
+
+    let argv = match crate::parse::parse(&c.line, &env.vars) {
+        Ok(a) => a,
+        Err(e) => {
+            done.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}"));
+            return Ok(done);
+        }
+    };
+    if argv.is_empty() {
+        done.out = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
+        done.argv = Some(argv);
+        return Ok(done);
+    }
+    done.argv = Some(argv.clone());
+    let (resolved, settings) = resolve(&client, &argv[0]).await?;
+    let mut limits = Limits::default();
+    limits.apply(&settings);
+    if let Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. } = &resolved {
+        limits.apply(l);
+    }
+    limits.apply(&c.session_limits);
+    if let Some(t) = s.config.command_timeout {
+        limits.timeout_ms = limits.timeout_ms.min(t.as_millis() as u64);
+    }
+    done.limits = limits.clone();
+
+    match resolved {
+        Resolved::NotFound(msg) => {
+            done.out = RunOutput::failed(Outcome::NotFound, msg);
+        }
+        Resolved::Builtin(b) => {
+            done.program = Some(argv[0].clone());
+            done.program_kind = Some("builtin");
+            let mut cx = builtins::Context::default();
+            if b == Builtin::History {
+                let rows = client
+                    .query(
+                        "select seq, line from pgshell.commands where session_id = $1 and seq < $2 order by seq",
+                        &[&c.session_id, &c.seq],
+                    )
+                    .await?;
+                cx.history = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+            }
+            if b == Builtin::Help {
+                let rows = client.query("select name from pgshell.programs where enabled order by name", &[]).await?;
+                cx.programs = rows.iter().map(|r| r.get(0)).collect();
+            }
+            let started = Instant::now();
+            let o = builtins::run(b, &argv, env, &cx);
+            done.out = RunOutput {
+                outcome: Some(Outcome::Exited),
+                exit_code: o.exit_code,
+                stdout: o.stdout.into_bytes(),
+                stderr: o.stderr.into_bytes(),
+                run_us: started.elapsed().as_micros() as u64,
+                ..RunOutput::default()
+            };
+            if o.cwd != env.cwd || o.vars != env.vars {
+                let after = Env { cwd: o.cwd, vars: o.vars, tree: env.tree.clone() }.seal();
+                done.env_after = Arc::new(after);
+            }
+        }
+        Resolved::Wasi { digest, .. } => {
+            done.program = Some(argv[0].clone());
+            done.program_kind = Some("wasi");
+            done.program_digest = Some(digest);
+            let module = match s.wasi.cached(&digest) {
+                Some(m) => m,
+                None => {
+                    let blobs = s.cache.blobs(&client, &[digest]).await?;
+                    let wasm = blobs.get(&digest).context("the program's module is missing from blobs")?.clone();
+                    let s2 = s.clone();
+                    tokio::task::spawn_blocking(move || s2.wasi.prepare(&digest, &wasm)).await??
+                }
+            };
+            let s2 = s.clone();
+            run_in_workdir(s, &client, c, &mut done, argv, cancel, move |inv| s2.wasi.run(&module, inv)).await?;
+        }
+        Resolved::Native { path, .. } => {
+            done.program = Some(argv[0].clone());
+            done.program_kind = Some("native");
+            let p = PathBuf::from(&path);
+            run_in_workdir(s, &client, c, &mut done, argv, cancel, move |inv| native::run(&p, inv)).await?;
+        }
+    }
+    Ok(done)
+}
+
+/// Materializes the tree, runs `f` on a blocking thread, scans the result back.
+async fn run_in_workdir(
+    s: &Arc<Shared>,
+    client: &Client,
+    c: &Claimed,
+    done: &mut Completion,
+    argv: Vec<String>,
+    cancel: Arc<AtomicBool>,
+    f: impl FnOnce(&Invocation<'_>) -> RunOutput + Send + 'static,
+) -> Result<()> {
+    let before = done.env_before.clone();
+    let digests: Vec<Digest> = before.env.tree.file_digests().copied().collect();
+    let blobs = s.cache.blobs(client, &digests).await?;
+    let limits = done.limits.clone();
+    let (clock_base_ns, random_seed) = (c.clock_base_ns, c.random_seed);
+    let before2 = before.clone();
+    let (out, scan) = tokio::task::spawn_blocking(move || -> Result<_> {
+        let before = before2;
+        let work = env::Workdir::new()?;
+        env::materialize(work.root(), &before.env.tree, |d| blobs.get(d).cloned())?;
+        let inv = Invocation {
+            argv: &argv,
+            vars: &before.env.vars,
+            cwd: &before.env.cwd,
+            root: work.root(),
+            limits: &limits,
+            clock_base_ns,
+            random_seed,
+            cancel,
+        };
+        let out = f(&inv);
+        let tl = TreeLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };
+        let scan = env::scan(work.root(), &before.env.tree, clock_base_ns, tl);
+        Ok((out, scan))
+    })
+    .await
+    .context("the runtime thread panicked")??;
+    done.out = out;
+    if done.out.cancelled {
+        return Ok(()); // a cancelled command's file changes are discarded
+    }
+    match scan {
+        Ok(scan) => {
+            for note in &scan.notes {
+                done.out.stderr.extend_from_slice(format!("pg_shell: {note}\n").as_bytes());
+            }
+            if scan.tree != before.env.tree {
+                let after = Env { cwd: before.env.cwd.clone(), vars: before.env.vars.clone(), tree: scan.tree }.seal();
+                done.env_after = Arc::new(after);
+                done.new_blobs = scan.new_blobs;
+            }
+        }
+        Err(env::ScanError::TooLarge(why)) => {
+            let msg = format!("file changes discarded: {why}");
+            done.out.stderr.extend_from_slice(format!("pg_shell: {msg}\n").as_bytes());
+            if done.out.exit_code == 0 {
+                done.out.exit_code = 1;
+            }
+            done.out.error = Some(msg);
+        }
+        Err(env::ScanError::Io(e)) => return Err(e.context("reading the command's files back")),
+    }
+    Ok(())
+}
+
+/// Resolves a program name and fetches the limit settings in one round trip.
+/// Only this function decides what may run.
+async fn resolve(client: &Client, name: &str) -> Result<(Resolved, serde_json::Value)> {
+    let row = client
+        .query_one(
+            "select (select jsonb_object_agg(name, value) from pgshell.settings),
+                    p.kind::text, p.module_digest, p.native_path, p.enabled, p.limits
+             from (select 1) one left join pgshell.programs p on p.name = $1",
+            &[&name],
+        )
+        .await
+        .context("resolving the program")?;
+    let settings: Option<serde_json::Value> = row.get(0);
+    let settings = settings.unwrap_or_default();
+    if let Some(b) = Builtin::lookup(name) {
+        return Ok((Resolved::Builtin(b), settings));
+    }
+    if name.contains('/') {
+        return Ok((
+            Resolved::NotFound(format!("pg_shell: {name}: command not found (only registered programs run; host paths are not reachable)")),
+            settings,
+        ));
+    }
+    let kind: Option<String> = row.get(1);
+    let enabled: Option<bool> = row.get(4);
+    let limits: serde_json::Value = row.get::<_, Option<serde_json::Value>>(5).unwrap_or_default();
+    let resolved = match (kind.as_deref(), enabled) {
+        (Some(_), Some(false)) => Resolved::NotFound(format!("pg_shell: {name}: command disabled by the operator")),
+        (Some("wasi"), _) => {
+            let d: Vec<u8> = row.get(2);
+            Resolved::Wasi { digest: Digest::try_from(d.as_slice()).context("bad module digest")?, limits }
+        }
+        (Some("native"), _) => Resolved::Native { path: row.get(3), limits },
+        _ => Resolved::NotFound(format!("pg_shell: {name}: command not found")),
+    };
+    Ok((resolved, settings))
+}
+
+async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion) -> Result<bool> {
+    let client = s.db.get().await?;
+    let mut envs = Vec::new();
+    let mut blob_digests: Vec<Vec<u8>> = Vec::new();
+    let mut blob_data: Vec<Vec<u8>> = Vec::new();
+    let mut add_env = |e: &SealedEnv| {
+        envs.push(serde_json::json!({
+            "digest": hex::encode(e.digest),
+            "cwd": e.env.cwd,
+            "vars": e.env.vars,
+            "tree": hex::encode(e.tree_digest),
+            "file_count": e.env.tree.file_count(),
+            "tree_bytes": e.env.tree.total_bytes(),
+        }));
+        blob_digests.push(e.tree_digest.to_vec());
+        blob_data.push(e.manifest.clone());
+    };
+    if d.new_env_before {
+        add_env(&d.env_before);
+    }
+    if d.env_after.digest != d.env_before.digest {
+        add_env(&d.env_after);
+    }
+    for (digest, data) in &d.new_blobs {
+        blob_digests.push(digest.to_vec());
+        blob_data.push(data.clone());
+    }
+    let o = &d.out;
+    let outcome = o.outcome.unwrap_or(Outcome::Error).as_str();
+    let lossy = |b: &[u8]| match std::str::from_utf8(b) {
+        Ok(_) => None,
+        Err(_) => Some(String::from_utf8_lossy(b).into_owned()),
+    };
+    let argv = d.argv.as_ref().map(|a| serde_json::json!(a));
+    let limits = serde_json::to_value(&d.limits)?;
+    let env_after: Option<Vec<u8>> = (status == "done").then(|| d.env_after.digest.to_vec());
+    let row = client
+        .query_one(
+            "select pgshell.complete($1, $2, $3::text::pgshell.command_status, $4::text::pgshell.command_outcome, $5,
+                 $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+            &[
+                &c.id,
+                &c.token,
+                &status,
+                &outcome,
+                &o.exit_code,
+                &o.stdout,
+                &o.stderr,
+                &lossy(&o.stdout),
+                &lossy(&o.stderr),
+                &o.stdout_truncated,
+                &o.stderr_truncated,
+                &o.fuel.map(|f| f as i64),
+                &(o.run_us as i64),
+                &o.error,
+                &argv,
+                &d.program,
+                &d.program_kind,
+                &d.program_digest.map(|x| x.to_vec()),
+                &limits,
+                &blob_digests,
+                &blob_data,
+                &serde_json::Value::Array(envs),
+                &d.env_before.digest.to_vec(),
+                &env_after,
+            ],
+        )
+        .await
+        .context("storing the result")?;
+    let accepted: bool = row.get(0);
+    if accepted && status == "done" {
+        s.cache.remember_env(d.env_after.clone());
+    }
+    Ok(accepted)
+}

@@ -1,0 +1,19 @@
+//! pg_shell: a command shell whose whole state lives in PostgreSQL.
+//!
+//! See ARCHITECTURE.md for the map. In short: `cli` is the binary's face,
+//! `executor` claims and runs queued commands, `runtime` runs one command
+//! (WASI or native), `env` is the content-addressed environment model,
+//! `parse`/`builtins` are the shell language, `db`/`store`/`client` talk to
+//! PostgreSQL, `pgcluster` runs the embedded default database.
+
+pub mod builtins;
+pub mod bundled;
+pub mod cli;
+pub mod client;
+pub mod db;
+pub mod env;
+pub mod executor;
+pub mod parse;
+pub mod pgcluster;
+pub mod runtime;
+pub mod store;

@@ -1,0 +1,22 @@
+//! pg_shell: parse the command line, set up logging, dispatch, report errors.
+
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = pg_shell::cli::Cli::parse();
+    pg_shell::cli::init_tracing(cli.log_json);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("pg_shell: cannot start the async runtime: {e}");
+            return std::process::ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(cli.command.run()) {
+        Ok(code) => std::process::ExitCode::from(code),
+        Err(e) => {
+            eprintln!("pg_shell: {e:#}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}

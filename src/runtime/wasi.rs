@@ -1,0 +1,484 @@
+//! The WASI runtime: wasmtime 48 with preview 1, fuel, an epoch deadline,
+//! a memory cap, capped output, and clocks and randomness derived only from
+//! recorded values.
+//!
+//! Determinism: the guest's wall clock starts at the command's recorded
+//! `clock_base_ns` and its monotonic clock at 0; both advance by one
+//! microsecond per read and by the full length of any sleep, which returns at
+//! once (`poll_oneoff` is shadowed). Random bytes come from ChaCha seeded by the
+//! recorded seed. So the same inputs give the same bytes and the same fuel.
+//!
+//! Compiled modules are cached in memory (as `InstancePre`) and on disk, keyed
+//! by the module's sha256 and the engine's compatibility hash.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use rand::SeedableRng;
+use wasmtime::{Caller, Config, Engine, InstancePre, Linker, Module, ResourceLimiter, Store, Trap, UpdateDeadline};
+use wasmtime_wasi::p1::WasiP1Ctx;
+use wasmtime_wasi::p2::pipe::MemoryInputPipe;
+use wasmtime_wasi::{FsPerms, HostMonotonicClock, HostWallClock, I32Exit, WasiCtxBuilder};
+
+use super::capped::CappedPipe;
+use super::{Invocation, Outcome, RunOutput};
+use crate::env::{sha256, Digest};
+
+/// How often the epoch ticks; the wall-clock deadline is checked at each tick.
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+/// Virtual time a single clock read advances.
+const CLOCK_READ_TICK_NS: u64 = 1_000;
+
+/// Why the epoch callback stopped a guest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Stop {
+    Timeout,
+    Cancelled,
+}
+
+/// Per-run host state.
+struct Ctx {
+    wasi: WasiP1Ctx,
+    limiter: MemoryCap,
+    clock: VirtualClock,
+    stop: Option<Stop>,
+}
+
+/// Caps linear memory and remembers that it refused a growth, since the
+/// guest usually dies of a plain `unreachable` right after.
+struct MemoryCap {
+    max_bytes: usize,
+    denied: bool,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        if desired > self.max_bytes {
+            self.denied = true;
+            return Ok(false);
+        }
+        Ok(true)
+    }
+    fn table_growing(&mut self, _current: usize, desired: usize, _maximum: Option<usize>) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// Virtual time shared by the wall clock, the monotonic clock and sleeps.
+#[derive(Clone)]
+struct VirtualClock {
+    base_ns: u64,
+    elapsed_ns: Arc<AtomicU64>,
+}
+
+impl VirtualClock {
+    fn read(&self) -> u64 {
+        self.elapsed_ns.fetch_add(CLOCK_READ_TICK_NS, Ordering::Relaxed) + CLOCK_READ_TICK_NS
+    }
+    fn peek(&self) -> u64 {
+        self.elapsed_ns.load(Ordering::Relaxed)
+    }
+    fn advance_to(&self, elapsed: u64) {
+        self.elapsed_ns.fetch_max(elapsed, Ordering::Relaxed);
+    }
+}
+
+impl HostWallClock for VirtualClock {
+    fn resolution(&self) -> Duration {
+        Duration::from_nanos(CLOCK_READ_TICK_NS)
+    }
+    fn now(&self) -> Duration {
+        Duration::from_nanos(self.base_ns.saturating_add(self.read()))
+    }
+}
+
+impl HostMonotonicClock for VirtualClock {
+    fn resolution(&self) -> u64 {
+        CLOCK_READ_TICK_NS
+    }
+    fn now(&self) -> u64 {
+        self.read()
+    }
+}
+
+/// A compiled module ready to instantiate.
+#[derive(Clone)]
+pub struct Prepared {
+    pre: InstancePre<Ctx>,
+    pub digest: Digest,
+}
+
+pub struct WasiRuntime {
+    engine: Engine,
+    linker: Linker<Ctx>,
+    modules: Mutex<HashMap<Digest, Prepared>>,
+    cache_dir: Option<PathBuf>,
+    engine_hash: String,
+}
+
+impl WasiRuntime {
+    /// `cache_dir`: where compiled modules are kept between processes (None: memory only).
+    pub fn new(cache_dir: Option<PathBuf>) -> Result<WasiRuntime> {
+        let mut config = Config::new();
+        config.consume_fuel(true).epoch_interruption(true);
+        let engine = Engine::new(&config).map_err(anyhow::Error::from).context("creating the wasmtime engine")?;
+
+        let weak = engine.weak();
+        std::thread::Builder::new()
+            .name("pg_shell-epoch".into())
+            .spawn(move || {
+                while let Some(engine) = weak.upgrade() {
+                    engine.increment_epoch();
+                    drop(engine);
+                    std::thread::sleep(EPOCH_TICK);
+                }
+            })
+            .context("starting the epoch thread")?;
+
+        let mut linker: Linker<Ctx> = Linker::new(&engine);
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |c: &mut Ctx| &mut c.wasi)?;
+        linker.allow_shadowing(true);
+        // wasmtime-wasi refuses exit statuses >= 126 with a host error; a shell
+        // must pass them through (exit 127, 255 ...).
+        linker.func_wrap("wasi_snapshot_preview1", "proc_exit", |code: i32| -> wasmtime::Result<()> {
+            Err(I32Exit(code).into())
+        })?;
+        // Sleeps advance virtual time and return at once; see `poll_oneoff`.
+        linker.func_wrap("wasi_snapshot_preview1", "poll_oneoff", poll_oneoff)?;
+
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        engine.precompile_compatibility_hash().hash(&mut h);
+        let engine_hash = format!("{:016x}", h.finish());
+        if let Some(dir) = &cache_dir {
+            if let Err(e) = std::fs::create_dir_all(dir) {
+                tracing::warn!(dir = %dir.display(), error = %e, "module cache directory unusable; compiling in memory only");
+            }
+        }
+        Ok(WasiRuntime {
+            engine,
+            linker,
+            modules: Mutex::new(HashMap::new()),
+            cache_dir,
+            engine_hash,
+        })
+    }
+
+    /// The default on-disk cache: $PG_SHELL_CACHE_DIR, else the user cache dir.
+    pub fn default_cache_dir() -> Option<PathBuf> {
+        if let Some(d) = std::env::var_os("PG_SHELL_CACHE_DIR") {
+            return Some(PathBuf::from(d));
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("pg_shell").join("modules"))
+    }
+
+    /// A prepared module if it is compiled in memory or on disk already.
+    pub fn cached(&self, digest: &Digest) -> Option<Prepared> {
+        if let Some(p) = self.modules.lock().unwrap().get(digest) {
+            return Some(p.clone());
+        }
+        let path = self.cache_path(digest)?;
+        if !path.exists() {
+            return None;
+        }
+        // SAFETY: the file was written by `prepare` below from a module we
+        // compiled with this engine configuration (the engine hash is part of
+        // the name) and is only replaced atomically by rename.
+        let module = match unsafe { Module::deserialize_file(&self.engine, &path) } {
+            Ok(m) => m,
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "discarding unusable compiled module");
+                let _ = std::fs::remove_file(&path);
+                return None;
+            }
+        };
+        self.remember(digest, module).ok()
+    }
+
+    /// Compiles `wasm` (whose digest the caller looked up) and caches it.
+    pub fn prepare(&self, digest: &Digest, wasm: &[u8]) -> Result<Prepared> {
+        if let Some(p) = self.cached(digest) {
+            return Ok(p);
+        }
+        anyhow::ensure!(sha256(wasm) == *digest, "module bytes do not match digest {}", hex::encode(digest));
+        let module = Module::new(&self.engine, wasm).map_err(anyhow::Error::from).context("compiling the WebAssembly module")?;
+        if let Some(path) = self.cache_path(digest) {
+            let write = || -> Result<()> {
+                let bytes = module.serialize()?;
+                let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+                std::fs::write(&tmp, bytes)?;
+                std::fs::rename(&tmp, &path)?;
+                Ok(())
+            };
+            if let Err(e) = write() {
+                tracing::warn!(error = %e, "could not write the compiled-module cache");
+            }
+        }
+        self.remember(digest, module)
+    }
+
+    fn remember(&self, digest: &Digest, module: Module) -> Result<Prepared> {
+        let pre = self.linker.instantiate_pre(&module).map_err(anyhow::Error::from).context("linking the module against WASI preview 1")?;
+        let prepared = Prepared { pre, digest: *digest };
+        self.modules.lock().unwrap().insert(*digest, prepared.clone());
+        Ok(prepared)
+    }
+
+    fn cache_path(&self, digest: &Digest) -> Option<PathBuf> {
+        let dir = self.cache_dir.as_ref()?;
+        Some(dir.join(format!("{}-{}.cwasm", hex::encode(digest), self.engine_hash)))
+    }
+
+    /// Runs `_start`. Blocking: call it from a thread of its own (tokio's
+    /// `spawn_blocking`), never on an async worker.
+    pub fn run(&self, module: &Prepared, inv: &Invocation<'_>) -> RunOutput {
+        let started = Instant::now();
+        let stdout = CappedPipe::new(inv.limits.stdout_bytes);
+        let stderr = CappedPipe::new(inv.limits.stderr_bytes);
+        let mut out = match self.run_inner(module, inv, &stdout, &stderr) {
+            Ok(out) => out,
+            Err(e) => RunOutput::failed(Outcome::Error, format!("{}: cannot run: {e:#}", inv.argv[0])),
+        };
+        let (so, st) = stdout.take();
+        let (mut se, et) = stderr.take();
+        if !out.stderr.is_empty() {
+            se.extend_from_slice(&out.stderr);
+        }
+        out.stdout = so;
+        out.stderr = se;
+        out.stdout_truncated = st;
+        out.stderr_truncated = et;
+        out.run_us = started.elapsed().as_micros() as u64;
+        out
+    }
+
+    fn run_inner(&self, module: &Prepared, inv: &Invocation<'_>, stdout: &CappedPipe, stderr: &CappedPipe) -> Result<RunOutput> {
+        let clock = VirtualClock {
+            base_ns: inv.clock_base_ns.max(0) as u64,
+            elapsed_ns: Arc::new(AtomicU64::new(0)),
+        };
+        let secure = rand::rngs::StdRng::from_seed(derive_seed(&inv.random_seed, b"secure"));
+        let insecure = rand::rngs::StdRng::from_seed(derive_seed(&inv.random_seed, b"insecure"));
+        let insecure_seed = u128::from_le_bytes(derive_seed(&inv.random_seed, b"seed")[..16].try_into().unwrap());
+
+        let mut b = WasiCtxBuilder::new();
+        b.args(inv.argv)
+            .envs(&inv.vars.iter().collect::<Vec<_>>())
+            .stdin(MemoryInputPipe::new(Vec::<u8>::new()))
+            .stdout(stdout.clone())
+            .stderr(stderr.clone())
+            .wall_clock(clock.clone())
+            .monotonic_clock(clock.clone())
+            .secure_random(secure)
+            .insecure_random(insecure)
+            .insecure_random_seed(insecure_seed)
+            .allow_blocking_current_thread(true)
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false);
+        b.preopened_dir(inv.root, "/", FsPerms::ReadWrite).map_err(anyhow::Error::from).context("opening the session's files for the guest")?;
+        let ctx = Ctx {
+            wasi: b.build_p1(),
+            limiter: MemoryCap {
+                max_bytes: usize::try_from(inv.limits.memory_bytes).unwrap_or(usize::MAX),
+                denied: false,
+            },
+            clock,
+            stop: None,
+        };
+
+        let mut store = Store::new(&self.engine, ctx);
+        store.limiter(|c| &mut c.limiter);
+        store.set_fuel(inv.limits.fuel)?;
+        let deadline = Instant::now() + Duration::from_millis(inv.limits.timeout_ms);
+        let cancel = inv.cancel.clone();
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |mut cx| {
+            let stop = if cancel.load(Ordering::Relaxed) {
+                Stop::Cancelled
+            } else if Instant::now() >= deadline {
+                Stop::Timeout
+            } else {
+                return Ok(UpdateDeadline::Continue(1));
+            };
+            cx.data_mut().stop = Some(stop);
+            Ok(UpdateDeadline::Interrupt)
+        });
+
+        let result = module
+            .pre
+            .instantiate(&mut store)
+            .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
+            .and_then(|start| start.call(&mut store, ()));
+        let fuel_left = store.get_fuel().unwrap_or(0);
+        let fuel = inv.limits.fuel.saturating_sub(fuel_left);
+        let data = store.data();
+
+        let mut out = RunOutput {
+            fuel: Some(fuel),
+            ..RunOutput::default()
+        };
+        match result {
+            Ok(()) => {
+                out.outcome = Some(Outcome::Exited);
+                out.exit_code = 0;
+            }
+            Err(e) => {
+                if let Some(exit) = e.downcast_ref::<I32Exit>() {
+                    out.outcome = Some(Outcome::Exited);
+                    out.exit_code = exit.0;
+                } else {
+                    let trap = e.downcast_ref::<Trap>().copied();
+                    let (outcome, message) = match (data.stop, trap) {
+                        (Some(Stop::Cancelled), _) => {
+                            out.cancelled = true;
+                            (Outcome::Trap, "cancelled".to_string())
+                        }
+                        (Some(Stop::Timeout), _) | (_, Some(Trap::Interrupt)) => {
+                            (Outcome::Timeout, format!("timed out after {} ms", inv.limits.timeout_ms))
+                        }
+                        (_, Some(Trap::OutOfFuel)) => {
+                            (Outcome::FuelExhausted, format!("fuel exhausted ({} units)", inv.limits.fuel))
+                        }
+                        _ if data.limiter.denied => (
+                            Outcome::MemoryLimit,
+                            format!("memory limit of {} bytes exceeded", inv.limits.memory_bytes),
+                        ),
+                        _ => (Outcome::Trap, format!("trap: {}", root_cause(&e))),
+                    };
+                    let stderr = format!("{}: {message}\n", inv.argv[0]).into_bytes();
+                    out.outcome = Some(outcome);
+                    out.exit_code = outcome.conventional_exit_code();
+                    out.stderr = stderr;
+                    out.error = Some(message);
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn root_cause(e: &wasmtime::Error) -> String {
+    match e.downcast_ref::<Trap>() {
+        Some(t) => t.to_string(),
+        None => format!("{e:#}").lines().next().unwrap_or("").to_string(),
+    }
+}
+
+fn derive_seed(seed: &[u8; 16], purpose: &[u8]) -> [u8; 32] {
+    let mut v = Vec::with_capacity(16 + purpose.len());
+    v.extend_from_slice(seed);
+    v.extend_from_slice(purpose);
+    sha256(&v)
+}
+
+// --- poll_oneoff ------------------------------------------------------------
+//
+// Layouts from the preview1 witx: subscription is 48 bytes (userdata u64 @0,
+// tag u8 @8, clock {id u32 @16, timeout u64 @24, precision u64 @32, flags u16
+// @40} or fd u32 @16); event is 32 bytes (userdata u64 @0, errno u16 @8, type
+// u8 @10, nbytes u64 @16, flags u16 @24).
+
+const ERRNO_SUCCESS: i32 = 0;
+const ERRNO_FAULT: i32 = 21;
+const ERRNO_INVAL: i32 = 28;
+const ERRNO_NOTSUP: i32 = 58;
+const EVENTTYPE_CLOCK: u8 = 0;
+const EVENTTYPE_FD_READ: u8 = 1;
+const CLOCK_REALTIME: u32 = 0;
+const CLOCK_MONOTONIC: u32 = 1;
+const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
+const EVENTRWFLAGS_HANGUP: u16 = 1;
+
+/// Every fd is ready at once (stdin is an empty, closed pipe; files never
+/// block). Clock subscriptions do not wait: virtual time jumps to the earliest
+/// deadline, so `sleep 10` costs nothing, replays exactly and still moves the
+/// guest's clocks by ten seconds.
+fn poll_oneoff(mut caller: Caller<'_, Ctx>, in_ptr: i32, out_ptr: i32, nsubs: i32, nevents_ptr: i32) -> i32 {
+    let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else {
+        return ERRNO_FAULT;
+    };
+    if nsubs <= 0 {
+        return ERRNO_INVAL;
+    }
+    let (mem, ctx) = memory.data_and_store_mut(&mut caller);
+    let n = nsubs as usize;
+    let (inp, outp, np) = (in_ptr as u32 as usize, out_ptr as u32 as usize, nevents_ptr as u32 as usize);
+    if inp.checked_add(48 * n).is_none_or(|e| e > mem.len())
+        || outp.checked_add(32 * n).is_none_or(|e| e > mem.len())
+        || np.checked_add(4).is_none_or(|e| e > mem.len())
+    {
+        return ERRNO_FAULT;
+    }
+    let u64_at = |m: &[u8], at: usize| u64::from_le_bytes(m[at..at + 8].try_into().unwrap());
+    let u32_at = |m: &[u8], at: usize| u32::from_le_bytes(m[at..at + 4].try_into().unwrap());
+    let u16_at = |m: &[u8], at: usize| u16::from_le_bytes(m[at..at + 2].try_into().unwrap());
+
+    struct Ev {
+        userdata: u64,
+        errno: u16,
+        kind: u8,
+        flags: u16,
+    }
+    let mut fd_events = Vec::new();
+    let mut clocks: Vec<(u64, Option<u64>)> = Vec::new(); // (userdata, deadline as elapsed ns or None if unsupported clock)
+    let now = ctx.clock.peek();
+    for i in 0..n {
+        let s = inp + 48 * i;
+        let userdata = u64_at(mem, s);
+        match mem[s + 8] {
+            EVENTTYPE_CLOCK => {
+                let id = u32_at(mem, s + 16);
+                let timeout = u64_at(mem, s + 24);
+                let abs = u16_at(mem, s + 40) & SUBCLOCKFLAGS_ABSTIME != 0;
+                let deadline = match (id, abs) {
+                    (CLOCK_MONOTONIC, false) | (CLOCK_REALTIME, false) => Some(now.saturating_add(timeout)),
+                    (CLOCK_MONOTONIC, true) => Some(timeout),
+                    (CLOCK_REALTIME, true) => Some(timeout.saturating_sub(ctx.clock.base_ns)),
+                    _ => None,
+                };
+                clocks.push((userdata, deadline));
+            }
+            kind @ (1 | 2) => {
+                let flags = if kind == EVENTTYPE_FD_READ && u32_at(mem, s + 16) == 0 { EVENTRWFLAGS_HANGUP } else { 0 };
+                fd_events.push(Ev { userdata, errno: 0, kind, flags });
+            }
+            _ => return ERRNO_INVAL,
+        }
+    }
+    let events: Vec<Ev> = if !fd_events.is_empty() {
+        fd_events
+    } else {
+        let earliest = clocks.iter().filter_map(|c| c.1).min();
+        if let Some(t) = earliest {
+            ctx.clock.advance_to(t);
+        }
+        clocks
+            .iter()
+            .filter(|(_, d)| d.is_none() || *d == earliest)
+            .map(|(userdata, d)| Ev {
+                userdata: *userdata,
+                errno: if d.is_none() { ERRNO_NOTSUP as u16 } else { 0 },
+                kind: EVENTTYPE_CLOCK,
+                flags: 0,
+            })
+            .collect()
+    };
+    for (i, ev) in events.iter().enumerate() {
+        let o = outp + 32 * i;
+        mem[o..o + 32].fill(0);
+        mem[o..o + 8].copy_from_slice(&ev.userdata.to_le_bytes());
+        mem[o + 8..o + 10].copy_from_slice(&ev.errno.to_le_bytes());
+        mem[o + 10] = ev.kind;
+        mem[o + 24..o + 26].copy_from_slice(&ev.flags.to_le_bytes());
+    }
+    mem[np..np + 4].copy_from_slice(&(events.len() as u32).to_le_bytes());
+    ERRNO_SUCCESS
+}
