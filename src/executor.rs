@@ -77,6 +77,12 @@ impl Db {
     }
 }
 
+/// The result of re-running a recorded command.
+pub struct Rerun {
+    pub out: RunOutput,
+    pub env_after: Digest,
+}
+
 /// A command as claimed.
 struct Claimed {
     id: i64,
@@ -130,6 +136,49 @@ impl Executor {
 
     pub fn id(&self) -> &str {
         &self.shared.id
+    }
+
+    /// Runs a recorded command again from its recorded inputs (environment,
+    /// argv, module digest, seeds, limits) without touching the record.
+    pub async fn rerun(&self, command_id: i64) -> Result<Rerun> {
+        let s = &self.shared;
+        let client = s.db.get().await?;
+        let row = client
+            .query_opt(
+                "select c.session_id, c.seq, c.line, c.program_kind, c.program_digest, c.limits, c.env_before,
+                        c.random_seed, c.clock_base_ns, u.name
+                 from pgshell.commands c join pgshell.sessions s on s.id = c.session_id
+                 join pgshell.users u on u.id = s.owner_id
+                 where c.id = $1 and c.status = 'done'",
+                &[&command_id],
+            )
+            .await?
+            .with_context(|| format!("command {command_id} is not a finished command"))?;
+        let env: Option<Vec<u8>> = row.get(6);
+        let seed: Vec<u8> = row.get(7);
+        let digest: Option<Vec<u8>> = row.get(4);
+        let limits: Option<serde_json::Value> = row.get(5);
+        let c = Claimed {
+            id: command_id,
+            session_id: row.get(0),
+            seq: row.get(1),
+            line: row.get(2),
+            attempt: 0,
+            token: uuid::Uuid::nil(),
+            env_before: env.map(|d| Digest::try_from(d.as_slice())).transpose().context("bad env digest")?,
+            owner: row.get(9),
+            random_seed: <[u8; 16]>::try_from(seed.as_slice()).context("bad seed")?,
+            clock_base_ns: row.get(8),
+            session_limits: serde_json::Value::Null,
+            cancel_requested: false,
+        };
+        let pinned = Pinned {
+            program_kind: row.get(3),
+            program_digest: digest.map(|d| Digest::try_from(d.as_slice())).transpose().context("bad module digest")?,
+            limits: limits.map(serde_json::from_value).transpose()?.unwrap_or_default(),
+        };
+        let done = run_command(s, &c, Arc::new(AtomicBool::new(false)), Some(pinned)).await?;
+        Ok(Rerun { out: done.out, env_after: done.env_after.digest })
     }
 
     /// Runs until `shutdown` turns true, then lets running commands finish,
@@ -382,7 +431,18 @@ async fn execute(s: Arc<Shared>, c: Claimed, cancel: Arc<AtomicBool>) {
     }
 }
 
+/// What a re-run takes from the record instead of resolving afresh.
+struct Pinned {
+    program_kind: Option<String>,
+    program_digest: Option<Digest>,
+    limits: Limits,
+}
+
 async fn prepare_and_run(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>) -> Result<Completion> {
+    run_command(s, c, cancel, None).await
+}
+
+async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinned: Option<Pinned>) -> Result<Completion> {
     let client = s.db.get().await?;
     let (env_before, new_env_before) = match &c.env_before {
         Some(d) => (s.cache.env(&client, d).await?, false),
@@ -416,15 +476,30 @@ async fn prepare_and_run(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>) 
     }
     done.argv = Some(argv.clone());
     let (resolved, settings) = resolve(&client, &argv[0]).await?;
-    let mut limits = Limits::default();
-    limits.apply(&settings);
-    if let Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. } = &resolved {
-        limits.apply(l);
-    }
-    limits.apply(&c.session_limits);
-    if let Some(t) = s.config.command_timeout {
-        limits.timeout_ms = limits.timeout_ms.min(t.as_millis() as u64);
-    }
+    let resolved = match &pinned {
+        None => resolved,
+        // A re-run runs what ran then: the recorded module, not today's registration.
+        Some(p) => match (p.program_kind.as_deref(), p.program_digest) {
+            (Some("wasi"), Some(digest)) => Resolved::Wasi { digest, limits: serde_json::Value::Null },
+            (Some("builtin"), _) => Builtin::lookup(&argv[0]).map(Resolved::Builtin).unwrap_or(resolved),
+            _ => resolved,
+        },
+    };
+    let limits = match pinned {
+        Some(p) => p.limits,
+        None => {
+            let mut limits = Limits::default();
+            limits.apply(&settings);
+            if let Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. } = &resolved {
+                limits.apply(l);
+            }
+            limits.apply(&c.session_limits);
+            if let Some(t) = s.config.command_timeout {
+                limits.timeout_ms = limits.timeout_ms.min(t.as_millis() as u64);
+            }
+            limits
+        }
+    };
     done.limits = limits.clone();
 
     match resolved {

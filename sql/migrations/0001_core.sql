@@ -73,7 +73,7 @@ create table pgshell.programs (
     description   text,
     registered_at timestamptz not null default now(),
     registered_by text not null default current_user,
-    constraint programs_name_format check (name ~ '^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$'),
+    constraint programs_name_format check (name ~ '^[A-Za-z0-9_][A-Za-z0-9_.+-]{0,63}$' or name = '['),
     constraint programs_kind_fields check (
         (kind = 'wasi' and module_digest is not null and native_path is null) or
         (kind = 'native' and native_path is not null and module_digest is null and left(native_path, 1) = '/'))

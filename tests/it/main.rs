@@ -1,0 +1,12 @@
+//! pg_shell's integration tests: one binary, a module per area, all against a
+//! real PostgreSQL (a throwaway cluster started once per test process, a fresh
+//! database per test) and real wasmtime.
+
+mod support;
+
+mod cli;
+mod queue;
+mod robustness;
+mod sandbox;
+mod security;
+mod shell;

@@ -1,0 +1,141 @@
+//! Bad input and bad luck: each gets a clear, recorded answer and loses nothing.
+
+use pg_shell::pgcluster;
+
+use crate::support::TestDb;
+
+#[tokio::test]
+async fn unbalanced_quotes_are_rejected_with_the_parsers_message() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    for line in ["echo 'open", "echo \"open", "echo ${X"] {
+        let c = u.run(s, line).await;
+        assert_eq!((c.outcome(), c.exit_code), ("rejected", Some(2)), "{line}");
+        assert!(c.stderr().contains("syntax error"), "{line}: {}", c.stderr());
+    }
+    let c = u.run(s, "ls | wc -l").await;
+    assert_eq!(c.outcome(), "rejected");
+    assert!(c.stderr().contains("not supported"), "{}", c.stderr());
+    assert_eq!(u.run(s, "echo fine").await.stdout(), "fine\n");
+}
+
+#[tokio::test]
+async fn unknown_programs_and_host_paths_are_not_found() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    for line in ["nosuchprogram", "/bin/ls", "./spin", "../bin/sh"] {
+        let c = u.run(s, line).await;
+        assert_eq!((c.outcome(), c.exit_code), ("not_found", Some(127)), "{line}");
+        assert!(c.stderr().contains("command not found"), "{}", c.stderr());
+    }
+    let admin = db.admin().await;
+    admin.execute("update pgshell.programs set enabled = false where name = 'cat'", &[]).await.unwrap();
+    let c = u.run(s, "cat x").await;
+    assert_eq!(c.outcome(), "not_found");
+    assert!(c.stderr().contains("disabled"));
+}
+
+#[tokio::test]
+async fn nul_bytes_and_oversized_lines_get_clear_errors() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let e = u.client.submit(s, "echo a\0b").await.unwrap_err();
+    assert!(format!("{e:#}").contains("NUL"), "{e:#}");
+    // Straight to SQL, PostgreSQL itself refuses the NUL before the API sees it.
+    let raw = u.client.raw().query_one("select api.submit($1, $2)", &[&s, &"a\0b"]).await;
+    assert!(raw.is_err());
+
+    let long = format!("echo {}", "x".repeat(70_000));
+    let e = u.client.submit(s, &long).await.unwrap_err();
+    assert!(format!("{e:#}").contains("too long") && format!("{e:#}").contains("22001"), "{e:#}");
+    let admin = db.admin().await;
+    admin.execute("update pgshell.settings set value = '100000' where name = 'max_line_bytes'", &[]).await.unwrap();
+    let c = u.run(s, &long).await;
+    assert_eq!(c.stdout().len(), 70_001, "a raised limit lets it through");
+    assert_eq!(u.run(s, "echo ok").await.stdout(), "ok\n");
+}
+
+#[tokio::test]
+async fn invalid_utf8_output_is_shown_replaced_and_stored_exactly() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let c = u.run(s, "badutf8").await;
+    assert_eq!(c.stdout(), "ok \u{FFFD}\u{FFFD} bad\n");
+    let admin = db.admin().await;
+    let raw: Vec<u8> = admin.query_one("select stdout from pgshell.commands where id = $1", &[&c.id]).await.unwrap().get(0);
+    assert_eq!(raw, b"ok \xff\xfe bad\n");
+    let json: serde_json::Value = u.client.raw().query_one("select api.command($1)", &[&c.id]).await.unwrap().get(0);
+    assert_eq!(json["stdout_utf8"], false);
+}
+
+#[tokio::test]
+async fn native_programs_run_confined_with_a_timeout() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let admin = db.admin().await;
+    pg_shell::db::register_native(&admin, "necho", "/bin/echo").await.unwrap();
+    pg_shell::db::register_native(&admin, "nsleep", "/bin/sleep").await.unwrap();
+    pg_shell::db::register_native(&admin, "nenv", "/usr/bin/env").await.unwrap();
+    pg_shell::db::register_native(&admin, "npwd", "/bin/pwd").await.unwrap();
+    assert_eq!(u.run(s, "necho native $USER").await.stdout(), "native alice\n");
+    let env = u.run(s, "nenv").await;
+    let mut keys: Vec<&str> = env.stdout().lines().map(|l| l.split('=').next().unwrap()).collect();
+    keys.sort();
+    assert_eq!(keys, ["HOME", "LANG", "LOGNAME", "PATH", "PWD", "SHELL", "USER"], "only the session's variables");
+    u.run(s, "mkdir d").await;
+    u.run(s, "cd d").await;
+    assert!(u.run(s, "npwd").await.stdout().trim_end().ends_with("/d"));
+    db.set_session_limits(s, serde_json::json!({"timeout_ms": 300})).await;
+    let started = std::time::Instant::now();
+    let c = u.run(s, "nsleep 30").await;
+    assert_eq!((c.outcome(), c.exit_code), ("timeout", Some(124)));
+    assert!(started.elapsed().as_secs() < 10, "the process group was killed");
+    assert_eq!(c.program_kind.as_deref(), Some("native"));
+}
+
+#[tokio::test]
+async fn a_restarted_database_loses_nothing() {
+    // A cluster of its own: restarting the shared one would disturb other tests.
+    let cluster = pgcluster::throwaway().unwrap();
+    let conninfo = cluster.connection_string("postgres");
+    let mut client = pg_shell::db::connect_plain(&conninfo).await.unwrap();
+    pg_shell::db::migrate(&mut client).await.unwrap();
+    pg_shell::db::register_bundled(&mut client, false).await.unwrap();
+    pg_shell::db::upsert_user(&client, "alice", "user", None).await.unwrap();
+    drop(client);
+    let mut config = pg_shell::executor::ExecutorConfig::new(conninfo.clone());
+    config.cache_dir = Some(crate::support::cache_dir());
+    config.poll_interval = std::time::Duration::from_millis(300);
+    let ex = pg_shell::cli::InProcessExecutor::start(config).unwrap();
+    let mut u = pg_shell::client::ShellClient::connect(&conninfo, "alice").await.unwrap();
+    let s = u.create_session(None).await.unwrap();
+    assert_eq!(u.run(s, "echo before").await.unwrap().stdout(), "before\n");
+
+    let root = cluster.root().to_path_buf();
+    let opts = pgcluster::ClusterOptions { root, fsync: false, install_if_missing: false, extra_settings: vec![] };
+    // Keep the throwaway handle alive: dropping it deletes the cluster.
+    let (_cluster, _restarted) = tokio::task::spawn_blocking(move || {
+        cluster.stop(false).unwrap();
+        let again = pgcluster::Cluster::start(opts).unwrap();
+        (cluster, again)
+    })
+    .await
+    .unwrap();
+
+    // The executor reconnects by itself; a new client is needed for the test.
+    let mut u = pg_shell::client::ShellClient::connect(&conninfo, "alice").await.unwrap();
+    let c = u.run(s, "echo after").await.unwrap();
+    assert_eq!(c.stdout(), "after\n");
+    assert_eq!(u.history(s).await.unwrap().len(), 2);
+    ex.stop().await.unwrap();
+}

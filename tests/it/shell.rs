@@ -1,0 +1,95 @@
+//! The shell language and the session environment: builtins, variables,
+//! files carried from one command to the next.
+
+use crate::support::TestDb;
+
+#[tokio::test]
+async fn the_first_session_from_the_issue() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+
+    let c = u.run(s, "echo hello").await;
+    assert_eq!((c.stdout(), c.exit_code, c.outcome()), ("hello\n", Some(0), "exited"));
+    assert_eq!(c.program_kind.as_deref(), Some("wasi"));
+    assert!(c.fuel.unwrap() > 0, "a WASI command records its fuel");
+
+    let c = u.run(s, "mkdir d").await;
+    assert_eq!(c.exit_code, Some(0), "{}", c.stderr());
+    let c = u.run(s, "cd d").await;
+    assert_eq!((c.exit_code, c.cwd_after.as_deref()), (Some(0), Some("/d")));
+    let c = u.run(s, "pwd").await;
+    assert_eq!(c.stdout(), "/d\n");
+    let c = u.run(s, "touch f").await;
+    assert_eq!(c.exit_code, Some(0), "{}", c.stderr());
+    let c = u.run(s, "ls").await;
+    assert_eq!(c.stdout(), "f\n");
+    let c = u.run(s, "ls /").await;
+    assert_eq!(c.stdout(), "d\n", "the file was created in the working directory, not at the root");
+    let c = u.run(s, "cat missing").await;
+    assert_eq!(c.exit_code, Some(1));
+    assert!(c.stderr().contains("missing") && c.stderr().contains("No such file"), "{}", c.stderr());
+}
+
+#[tokio::test]
+async fn cd_and_export_persist_into_later_commands() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    assert_eq!(u.run(s, "export GREETING='hi there'").await.exit_code, Some(0));
+    assert_eq!(u.run(s, "echo \"$GREETING\" ${GREETING}").await.stdout(), "hi there hi there\n");
+    // Guests see the session's variables.
+    let c = u.run(s, "whereami").await;
+    assert!(c.stdout().lines().any(|l| l == "GREETING=hi there"), "{}", c.stdout());
+    assert_eq!(u.run(s, "unset GREETING").await.exit_code, Some(0));
+    assert_eq!(u.run(s, "echo [$GREETING]").await.stdout(), "[]\n");
+
+    u.run(s, "mkdir -p a/b").await;
+    assert_eq!(u.run(s, "cd a/b").await.cwd_after.as_deref(), Some("/a/b"));
+    assert_eq!(u.run(s, "cd ..").await.cwd_after.as_deref(), Some("/a"));
+    let c = u.run(s, "cd nowhere").await;
+    assert_eq!((c.exit_code, c.cwd_after.as_deref()), (Some(1), Some("/a")));
+    assert_eq!(u.run(s, "env").await.stdout().lines().find(|l| l.starts_with("PWD=")), Some("PWD=/a"));
+    let h = u.run(s, "history 2").await;
+    assert_eq!(h.stdout().lines().count(), 2);
+    assert!(h.stdout().contains("cd nowhere"), "{}", h.stdout());
+}
+
+#[tokio::test]
+async fn a_file_written_by_one_command_is_read_by_the_next() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let w = u.run(s, "writefile notes.txt 'line one'").await;
+    assert_eq!(w.exit_code, Some(0), "{}", w.stderr());
+    assert_ne!(w.env_before, w.env_after, "writing a file makes a new environment version");
+    assert_eq!(u.run(s, "cat notes.txt").await.stdout(), "line one");
+    assert_eq!(u.run(s, "cp notes.txt copy.txt").await.exit_code, Some(0));
+    let expected = format!("{}  copy.txt\n", hex::encode(pg_shell::env::sha256(b"line one")));
+    assert_eq!(u.run(s, "sha256sum copy.txt").await.stdout(), expected);
+    assert_eq!(u.run(s, "rm notes.txt").await.exit_code, Some(0));
+    assert_eq!(u.run(s, "ls").await.stdout(), "copy.txt\n");
+
+    // Identical contents are stored once.
+    let admin = db.admin().await;
+    let n: i64 = admin
+        .query_one("select count(*) from pgshell.blobs where digest = sha256('line one'::bytea)", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 1);
+}
+
+#[tokio::test]
+async fn a_read_only_command_keeps_the_environment_version() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    u.run(s, "touch a").await;
+    let c = u.run(s, "ls -l").await;
+    assert_eq!(c.env_before, c.env_after);
+}

@@ -1,0 +1,142 @@
+//! Test context: a throwaway cluster shared by the process, a template
+//! database with the schema and bundled programs, and per-test databases
+//! cloned from it (triagebot's TestContext pattern).
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use pg_shell::cli::InProcessExecutor;
+use pg_shell::client::{CommandView, ShellClient};
+use pg_shell::executor::ExecutorConfig;
+use pg_shell::pgcluster::{self, Cluster};
+use uuid::Uuid;
+
+const TEMPLATE: &str = "pgshell_template";
+
+struct Shared {
+    cluster: Cluster,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        // Set up on a thread of its own: tests run on their own tokio runtimes.
+        std::thread::spawn(|| {
+            let cluster = pgcluster::throwaway().expect("starting a throwaway PostgreSQL");
+            let conninfo = cluster.connection_string("postgres");
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                let admin = pg_shell::db::connect_plain(&conninfo).await.unwrap();
+                admin.batch_execute(&format!("create database {TEMPLATE}")).await.unwrap();
+                let mut c = pg_shell::db::connect_plain(&cluster.connection_string(TEMPLATE)).await.unwrap();
+                pg_shell::db::migrate(&mut c).await.expect("migrations apply");
+                pg_shell::db::register_bundled(&mut c, true).await.expect("bundled programs register");
+                drop(c);
+                // Compile the bundled modules once into the shared cache.
+                let rt = pg_shell::runtime::wasi::WasiRuntime::new(Some(cache_dir())).unwrap();
+                for m in [&pg_shell::bundled::COREUTILS, &pg_shell::bundled::FIXTURES] {
+                    rt.prepare(&pg_shell::env::sha256(m.wasm), m.wasm).unwrap();
+                }
+            });
+            Shared { cluster }
+        })
+        .join()
+        .expect("test setup")
+    })
+}
+
+pub fn cache_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")
+}
+
+/// A fresh database for one test, dropped at the end.
+pub struct TestDb {
+    pub conninfo: String,
+    pub name: String,
+    executors: Vec<InProcessExecutor>,
+}
+
+impl TestDb {
+    pub async fn new() -> TestDb {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let s = shared();
+        let name = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+        let admin = pg_shell::db::connect_plain(&s.cluster.connection_string("postgres")).await.unwrap();
+        admin.batch_execute(&format!("create database {name} template {TEMPLATE}")).await.unwrap();
+        TestDb { conninfo: s.cluster.connection_string(&name), name, executors: Vec::new() }
+    }
+
+    pub fn executor_config(&self) -> ExecutorConfig {
+        let mut c = ExecutorConfig::new(self.conninfo.clone());
+        c.concurrency = 4;
+        c.poll_interval = Duration::from_millis(500);
+        c.cache_dir = Some(cache_dir());
+        c
+    }
+
+    /// Starts an executor in this process; it stops when the TestDb drops.
+    pub fn start_executor(&mut self) {
+        let c = self.executor_config();
+        self.start_executor_with(c);
+    }
+
+    pub fn start_executor_with(&mut self, config: ExecutorConfig) {
+        self.executors.push(InProcessExecutor::start(config).unwrap());
+    }
+
+    /// A superuser connection, for arranging and inspecting state.
+    pub async fn admin(&self) -> tokio_postgres::Client {
+        pg_shell::db::connect_plain(&self.conninfo).await.unwrap()
+    }
+
+    pub async fn user(&self, name: &str) -> User {
+        let admin = self.admin().await;
+        pg_shell::db::upsert_user(&admin, name, "user", None).await.unwrap();
+        User { client: ShellClient::connect(&self.conninfo, name).await.unwrap() }
+    }
+
+    /// Sets limits on a session (as an admin would).
+    pub async fn set_session_limits(&self, session: Uuid, limits: serde_json::Value) {
+        self.admin()
+            .await
+            .execute("update pgshell.sessions set limits = $2 where id = $1", &[&session, &limits])
+            .await
+            .unwrap();
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        self.executors.clear();
+        let name = self.name.clone();
+        let conninfo = shared().cluster.connection_string("postgres");
+        // Best effort, on its own thread and runtime (we may be inside one).
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Runtime::new().unwrap();
+            rt.block_on(async {
+                if let Ok(c) = pg_shell::db::connect_plain(&conninfo).await {
+                    let _ = c.batch_execute(&format!("drop database if exists {name} with (force)")).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+pub struct User {
+    pub client: ShellClient,
+}
+
+impl User {
+    pub async fn session(&self) -> Uuid {
+        self.client.create_session(Some("test")).await.unwrap()
+    }
+
+    /// Runs a line and waits for its result (60 s at most).
+    pub async fn run(&mut self, session: Uuid, line: &str) -> CommandView {
+        let id = self.client.submit(session, line).await.unwrap();
+        self.client.wait(id, Duration::from_secs(60)).await.unwrap()
+    }
+}
+
