@@ -427,13 +427,14 @@ impl Drop for Cluster {
 }
 
 /// A fresh cluster for tests in a new `/tmp/pg_shell-cluster-*` directory:
-/// fsync off, max_connections 200, nothing installed. The returned cluster owns
+/// fsync off, max_connections 200; the server package is installed first if no
+/// PostgreSQL can be found (so `cargo test` works on a fresh machine). The returned cluster owns
 /// the directory: dropping it stops the server (immediate mode), then deletes
 /// the directory. It is also registered with [`Cluster::stop_at_exit`], and
 /// orphans of earlier test processes are reaped first (see the module doc).
 /// As root the directory is made 0755 so the `postgres` user can enter it.
 pub fn throwaway() -> Result<Cluster> {
-    let bin_dir = Cluster::find_bin_dir()?;
+    let bin_dir = Cluster::ensure_installed(true)?;
     reap_orphans_with(&bin_dir);
     let dir = tempfile::Builder::new()
         .prefix(THROWAWAY_PREFIX)
