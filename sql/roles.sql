@@ -23,3 +23,27 @@ begin
         end if;
     end loop;
 end $$;
+
+-- pgshell_authenticator: the role a gateway (PostgREST, `pg_shell serve`) logs
+-- in as. NOINHERIT: by itself it can do nothing; per request it switches to
+-- pgshell_anon or, from a JWT's role claim or the session cookie
+-- (pgshell.pre_request), to the user's role. Give it a password to use it:
+--   alter role pgshell_authenticator password '...';
+do $$
+begin
+    if not exists (select 1 from pg_roles where rolname = 'pgshell_authenticator') then
+        begin
+            create role pgshell_authenticator login noinherit;
+        exception when duplicate_object or unique_violation then
+            null;
+        end;
+    end if;
+    if not exists (select 1 from pg_auth_members m
+                   where m.member = 'pgshell_authenticator'::regrole and m.roleid = 'pgshell_admin'::regrole) then
+        begin
+            grant pgshell_anon, pgshell_user, pgshell_auditor, pgshell_admin to pgshell_authenticator;
+        exception when duplicate_object or unique_violation then
+            null; -- granted concurrently by another database's init
+        end;
+    end if;
+end $$;

@@ -57,7 +57,10 @@ const ROLES: &str = include_str!("../sql/roles.sql");
 const META: &str = include_str!("../sql/meta.sql");
 
 /// Numbered migrations, in order. Never edit one that has been released.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(1, "0001_core", include_str!("../sql/migrations/0001_core.sql"))];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (1, "0001_core", include_str!("../sql/migrations/0001_core.sql")),
+    (3, "0003_web", include_str!("../sql/migrations/0003_web.sql")),
+];
 
 /// Applies roles and every missing migration, each in its own transaction,
 /// serialized across processes by an advisory lock. Returns the versions applied.
@@ -108,6 +111,45 @@ pub async fn upsert_user(client: &Client, name: &str, role: &str, password: Opti
         )
         .await?;
     Ok(created)
+}
+
+/// Creates the user `admin` with a random password when no enabled admin
+/// exists yet, and returns that password (to be shown once). Returns None when
+/// an admin exists, or when a non-admin user already holds the name `admin`
+/// (it is never promoted behind its owner's back).
+pub async fn ensure_first_admin(client: &Client) -> Result<Option<String>> {
+    client.execute("select pg_advisory_lock(hashtext('pg_shell.first_admin'))", &[]).await?;
+    let result = async {
+        let row = client
+            .query_one(
+                "select exists (select 1 from pgshell.users where role = 'admin' and not disabled),
+                        exists (select 1 from pgshell.users where name = 'admin')",
+                &[],
+            )
+            .await?;
+        let (have_admin, name_taken): (bool, bool) = (row.get(0), row.get(1));
+        if have_admin {
+            return Ok(None);
+        }
+        if name_taken {
+            tracing::warn!("no admin exists and the name `admin` belongs to a non-admin user: create one with `pg_shell user add <name> --role admin --password ...`");
+            return Ok(None);
+        }
+        let password = random_password()?;
+        upsert_user(client, "admin", "admin", Some(&password)).await?;
+        Ok(Some(password))
+    }
+    .await;
+    client.execute("select pg_advisory_unlock(hashtext('pg_shell.first_admin'))", &[]).await?;
+    result
+}
+
+/// 24 characters from a 32-letter alphabet without look-alikes (120 bits, unbiased).
+fn random_password() -> Result<String> {
+    const ALPHABET: &[u8; 32] = b"ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness for the admin password: {e}"))?;
+    Ok(bytes.iter().map(|b| ALPHABET[*b as usize % ALPHABET.len()] as char).collect())
 }
 
 /// Stores a WASI module and registers it under each program name (argv[0]

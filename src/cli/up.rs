@@ -23,6 +23,7 @@ impl Up {
         let mut client = crate::db::connect_plain(&target.conninfo).await?;
         crate::db::migrate(&mut client).await?;
         crate::db::register_bundled(&mut client, self.with_fixtures).await?;
+        super::user::announce_first_admin(&client).await?;
         let ex = InProcessExecutor::start(self.executor.config(target.conninfo.clone())?)?;
         match &target.cluster {
             Some(c) => {

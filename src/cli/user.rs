@@ -28,6 +28,18 @@ pub enum UserAction {
     List,
 }
 
+/// Creates the first admin when none exists (`pg_shell up`) and prints its
+/// credentials, once: only the bcrypt hash is stored.
+pub async fn announce_first_admin(client: &tokio_postgres::Client) -> Result<()> {
+    if let Some(password) = crate::db::ensure_first_admin(client).await? {
+        println!("Created the first admin. Log in to the web UI with:");
+        println!("  user:     admin");
+        println!("  password: {password}");
+        println!("  (shown only now; change it with `pg_shell user add admin --role admin --password ...`)");
+    }
+    Ok(())
+}
+
 impl UserCmd {
     pub async fn run(self) -> Result<u8> {
         let target = self.db.resolve(false).await?;
