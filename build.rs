@@ -24,7 +24,8 @@ const WASM_TARGET: &str = "wasm32-wasip1";
 const MODULES: &[&str] = &["coreutils", "fixtures"];
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let tools_dir = manifest_dir.join("wasm-tools");
     let target_dir = manifest_dir.join("target").join("wasm-tools");
@@ -33,7 +34,8 @@ fn main() {
     watch_sources(&tools_dir);
 
     let programs = coreutils_programs(&tools_dir.join("coreutils").join("tools.txt"));
-    fs::write(out_dir.join("coreutils_programs.rs"), programs).expect("writing coreutils_programs.rs");
+    fs::write(out_dir.join("coreutils_programs.rs"), programs)
+        .expect("writing coreutils_programs.rs");
 
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     ensure_wasm_target(&rustc);
@@ -48,7 +50,9 @@ fn main() {
         .arg(&target_dir);
     scrub_env(&mut cmd);
 
-    let output = cmd.output().unwrap_or_else(|e| panic!("could not run {cargo:?} to build wasm-tools: {e}"));
+    let output = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not run {cargo:?} to build wasm-tools: {e}"));
     if !output.status.success() {
         eprintln!("{}", String::from_utf8_lossy(&output.stdout));
         eprintln!("{}", String::from_utf8_lossy(&output.stderr));
@@ -65,14 +69,16 @@ fn main() {
     for module in MODULES {
         let from = built.join(format!("{module}.wasm"));
         let to = out_dir.join(format!("{module}.wasm"));
-        fs::copy(&from, &to).unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
+        fs::copy(&from, &to)
+            .unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
     }
 }
 
 /// Reruns this script when anything in `wasm-tools/` except its build output
 /// changes (directories are scanned recursively by cargo).
 fn watch_sources(tools_dir: &Path) {
-    let entries = fs::read_dir(tools_dir).unwrap_or_else(|e| panic!("{}: {e}", tools_dir.display()));
+    let entries =
+        fs::read_dir(tools_dir).unwrap_or_else(|e| panic!("{}: {e}", tools_dir.display()));
     let mut paths: Vec<PathBuf> = entries
         .map(|e| e.expect("reading wasm-tools/").path())
         .filter(|p| p.file_name().is_some_and(|n| n != "target"))
@@ -86,7 +92,8 @@ fn watch_sources(tools_dir: &Path) {
 /// `&[...]`: the first word of every non-comment line of tools.txt, sorted as
 /// the multicall module sorts them for `coreutils --list`.
 fn coreutils_programs(tools_txt: &Path) -> String {
-    let text = fs::read_to_string(tools_txt).unwrap_or_else(|e| panic!("{}: {e}", tools_txt.display()));
+    let text =
+        fs::read_to_string(tools_txt).unwrap_or_else(|e| panic!("{}: {e}", tools_txt.display()));
     let mut names: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -108,8 +115,19 @@ fn ensure_wasm_target(rustc: &OsString) {
         .ok()
         .filter(|o| o.status.success())
         .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()))
-        .unwrap_or_else(|| panic!("could not run `{} --print sysroot`", rustc.to_string_lossy()));
-    let installed = |s: &Path| s.join("lib").join("rustlib").join(WASM_TARGET).join("lib").is_dir();
+        .unwrap_or_else(|| {
+            panic!(
+                "could not run `{} --print sysroot`",
+                rustc.to_string_lossy()
+            )
+        });
+    let installed = |s: &Path| {
+        s.join("lib")
+            .join("rustlib")
+            .join(WASM_TARGET)
+            .join("lib")
+            .is_dir()
+    };
     if installed(&sysroot) {
         return;
     }
@@ -118,7 +136,11 @@ fn ensure_wasm_target(rustc: &OsString) {
     // adds the target to the toolchain actually in use.
     let mut rustup = Command::new("rustup");
     rustup.args(["target", "add", WASM_TARGET]);
-    if sysroot.parent().and_then(Path::file_name).is_some_and(|n| n == "toolchains") {
+    if sysroot
+        .parent()
+        .and_then(Path::file_name)
+        .is_some_and(|n| n == "toolchains")
+    {
         rustup.arg("--toolchain").arg(sysroot.file_name().unwrap());
     }
     println!("cargo:warning=installing the {WASM_TARGET} target: {rustup:?}");
@@ -172,8 +194,13 @@ fn scrub_env(cmd: &mut Command) {
     ];
     for (key, _) in env::vars_os() {
         let Some(key) = key.to_str() else { continue };
-        let cargo_var = key.starts_with("CARGO_") && !KEEP_PREFIXES.iter().any(|p| key.starts_with(p));
-        if cargo_var || key.starts_with("__CARGO") || key.starts_with("DEP_") || REMOVE.contains(&key) {
+        let cargo_var =
+            key.starts_with("CARGO_") && !KEEP_PREFIXES.iter().any(|p| key.starts_with(p));
+        if cargo_var
+            || key.starts_with("__CARGO")
+            || key.starts_with("DEP_")
+            || REMOVE.contains(&key)
+        {
             cmd.env_remove(key);
         }
     }

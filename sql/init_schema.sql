@@ -8,7 +8,8 @@ begin;
 \ir meta.sql
 set local role pgshell_owner;
 \ir migrations/0001_core.sql
+\ir migrations/0002_replay_audit.sql
 \ir migrations/0003_web.sql
 reset role;
-insert into pgshell_meta.schema_version (version, name) values (1, '0001_core'), (3, '0003_web');
+insert into pgshell_meta.schema_version (version, name) values (1, '0001_core'), (2, '0002_replay_audit'), (3, '0003_web');
 commit;

@@ -92,13 +92,28 @@ mod tests {
     #[test]
     fn program_lists_are_sorted_and_unique() {
         for m in [&COREUTILS, &FIXTURES] {
-            assert!(m.programs.windows(2).all(|w| w[0] < w[1]), "{}: {:?}", m.name, m.programs);
+            assert!(
+                m.programs.windows(2).all(|w| w[0] < w[1]),
+                "{}: {:?}",
+                m.name,
+                m.programs
+            );
         }
     }
 
     #[test]
     fn coreutils_has_the_usual_tools_and_no_builtins() {
-        for p in ["ls", "echo", "cat", "sha256sum", "date", "seq", "sort", "wc", "["] {
+        for p in [
+            "ls",
+            "echo",
+            "cat",
+            "sha256sum",
+            "date",
+            "seq",
+            "sort",
+            "wc",
+            "[",
+        ] {
             assert!(COREUTILS.programs.contains(&p), "missing {p}");
         }
         for p in ["env", "pwd", "yes", "coreutils"] {

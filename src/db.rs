@@ -59,6 +59,7 @@ const META: &str = include_str!("../sql/meta.sql");
 /// Numbered migrations, in order. Never edit one that has been released.
 pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "0001_core", include_str!("../sql/migrations/0001_core.sql")),
+    (2, "0002_replay_audit", include_str!("../sql/migrations/0002_replay_audit.sql")),
     (3, "0003_web", include_str!("../sql/migrations/0003_web.sql")),
 ];
 

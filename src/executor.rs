@@ -108,6 +108,7 @@ struct Shared {
     /// Cancel flags of the commands this executor holds.
     running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
     wake: Notify,
+    replay_wake: Notify,
 }
 
 pub struct Executor {
@@ -130,12 +131,23 @@ impl Executor {
                 cache: Cache::default(),
                 running: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
+                replay_wake: Notify::new(),
             }),
         })
     }
 
     pub fn id(&self) -> &str {
         &self.shared.id
+    }
+
+    /// A stored environment (cached).
+    pub async fn load_env(&self, client: &Client, digest: &Digest) -> Result<Arc<SealedEnv>> {
+        self.shared.cache.env(client, digest).await
+    }
+
+    /// A connection of this executor's (reconnecting after failures).
+    pub async fn client(&self) -> Result<Arc<Client>> {
+        self.shared.db.get().await
     }
 
     /// Runs a recorded command again from its recorded inputs (environment,
@@ -188,6 +200,7 @@ impl Executor {
         info!(executor = %s.id, concurrency = s.config.concurrency, "executor starting");
         let listener = tokio::spawn(listen(s.clone(), shutdown.clone()));
         let heartbeat = tokio::spawn(heartbeat(s.clone(), shutdown.clone()));
+        let replays = tokio::spawn(replay_agent(Executor { shared: s.clone() }, shutdown.clone()));
         let mut registered = false;
         let mut tasks = tokio::task::JoinSet::new();
         let mut backoff = Duration::from_millis(100);
@@ -248,6 +261,7 @@ impl Executor {
         }
         listener.abort();
         heartbeat.abort();
+        replays.abort();
         Ok(())
     }
 }
@@ -299,13 +313,39 @@ async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result<Vec<Claime
         .collect()
 }
 
+/// Serves requested replays (`api.request_replay`), one at a time, woken by
+/// NOTIFY with a poll as fallback.
+async fn replay_agent(ex: Executor, mut shutdown: watch::Receiver<bool>) {
+    let s = ex.shared.clone();
+    loop {
+        let served = async {
+            let client = s.db.get().await?;
+            crate::replay::serve_one(&ex, &client, &s.id).await
+        }
+        .await;
+        match served {
+            Ok(Some(id)) => {
+                info!(replay = id, "replay served");
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => warn!(error = format!("{e:#}"), "replay agent failed; retrying"),
+        }
+        tokio::select! {
+            _ = s.replay_wake.notified() => {}
+            _ = tokio::time::sleep(s.config.poll_interval) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}
+
 /// LISTENs on its own connection; reconnects when it drops.
 async fn listen(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let mut backoff = Duration::from_millis(100);
     loop {
         match crate::db::connect(&s.config.conninfo).await {
             Ok((client, mut notes)) => {
-                if let Err(e) = client.batch_execute("listen pg_shell_queue; listen pg_shell_cancel").await {
+                if let Err(e) = client.batch_execute("listen pg_shell_queue; listen pg_shell_cancel; listen pg_shell_replay").await {
                     warn!(error = %e, "LISTEN failed");
                 } else {
                     backoff = Duration::from_millis(100);
@@ -320,6 +360,7 @@ async fn listen(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
                                         }
                                     }
                                 }
+                                Some(n) if n.channel() == "pg_shell_replay" => s.replay_wake.notify_one(),
                                 Some(_) => s.wake.notify_one(),
                                 None => break,
                             },
@@ -357,6 +398,11 @@ async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
                         f.store(true, Ordering::Relaxed);
                     }
                 }
+            }
+            // Maintenance: anchor moved session chains into the global chain.
+            let anchored: i32 = client.query_one("select pgshell.audit_anchor()", &[]).await?.get(0);
+            if anchored > 0 {
+                tracing::debug!(chains = anchored, "anchored audit chains");
             }
             anyhow::Ok(())
         }

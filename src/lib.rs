@@ -15,5 +15,6 @@ pub mod env;
 pub mod executor;
 pub mod parse;
 pub mod pgcluster;
+pub mod replay;
 pub mod runtime;
 pub mod store;

@@ -1,9 +1,12 @@
 //! The command line: one file per subcommand, shared database options in
 //! [`DbArgs`], resolved once into a connection string.
 
+mod audit;
 mod executor;
+mod export;
 mod init;
 mod program;
+mod replay;
 mod run;
 mod shell;
 mod up;
@@ -40,6 +43,12 @@ pub enum Command {
     User(user::UserCmd),
     /// Manage programs (allow-list native binaries, list, enable, disable).
     Program(program::ProgramCmd),
+    /// Re-execute a recorded session and verify it (or play it back).
+    Replay(replay::Replay),
+    /// Export a session as JSON or asciicast v2.
+    Export(export::Export),
+    /// Verify, list or anchor the audit log.
+    Audit(audit::Audit),
 }
 
 impl Command {
@@ -52,6 +61,9 @@ impl Command {
             Command::Run(c) => c.run().await,
             Command::User(c) => c.run().await,
             Command::Program(c) => c.run().await,
+            Command::Replay(c) => c.run().await,
+            Command::Export(c) => c.run().await,
+            Command::Audit(c) => c.run().await,
         }
     }
 }

@@ -268,9 +268,13 @@ impl WasiRuntime {
         let insecure = rand::rngs::StdRng::from_seed(derive_seed(&inv.random_seed, b"insecure"));
         let insecure_seed = u128::from_le_bytes(derive_seed(&inv.random_seed, b"seed")[..16].try_into().unwrap());
 
+        // PWD always names the working directory: WASI has no other way to
+        // tell a guest (wasi-libc starts in "/"; the bundled tools chdir($PWD)).
+        let mut vars: Vec<(&str, &str)> = inv.vars.iter().filter(|(k, _)| *k != "PWD").map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        vars.push(("PWD", inv.cwd));
         let mut b = WasiCtxBuilder::new();
         b.args(inv.argv)
-            .envs(&inv.vars.iter().collect::<Vec<_>>())
+            .envs(&vars)
             .stdin(MemoryInputPipe::new(Vec::<u8>::new()))
             .stdout(stdout.clone())
             .stderr(stderr.clone())

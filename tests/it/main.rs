@@ -4,8 +4,10 @@
 
 mod support;
 
+mod audit;
 mod cli;
 mod queue;
+mod replay;
 mod robustness;
 mod sandbox;
 mod security;

@@ -88,7 +88,7 @@ async fn the_audit_log_is_append_only() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    assert_eq!(events, ["session.created", "command.submitted", "command.completed"]);
+    assert_eq!(events, ["session.created", "command.submitted", "command.claimed", "command.completed"]);
     for sql in ["update pgshell.audit_log set actor = 'x'", "delete from pgshell.audit_log", "truncate pgshell.audit_log"] {
         let e = admin.batch_execute(sql).await.unwrap_err();
         assert_eq!(e.code().unwrap().code(), "42501", "{sql}");

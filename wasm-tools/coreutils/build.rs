@@ -85,7 +85,9 @@ fn parse_tools(path: &Path) -> Vec<Tool> {
         );
         assert!(
             krate.starts_with("uu_")
-                && krate[3..].chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
+                && krate[3..]
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_'),
             "tools.txt:{}: `{krate}` is not a uu_* crate name",
             n + 1
         );
@@ -94,7 +96,11 @@ fn parse_tools(path: &Path) -> Vec<Tool> {
             "tools.txt:{}: bad program name `{program}`",
             n + 1
         );
-        assert!(seen.insert(program.clone()), "tools.txt:{}: `{program}` twice", n + 1);
+        assert!(
+            seen.insert(program.clone()),
+            "tools.txt:{}: `{program}` twice",
+            n + 1
+        );
         tools.push(Tool { program, krate });
     }
     tools

@@ -40,7 +40,9 @@ fn main() {
     }
 
     let Some(tool) = args.get(1).map(|a| a.to_string_lossy().into_owned()) else {
-        fail("coreutils: missing argument\nUsage: coreutils <program> [arguments...]\n       coreutils --list");
+        fail(
+            "coreutils: missing argument\nUsage: coreutils <program> [arguments...]\n       coreutils --list",
+        );
     };
     match tool.as_str() {
         "--list" => {

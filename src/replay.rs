@@ -1,0 +1,317 @@
+//! Replay: re-execute a recorded session from its recorded inputs and prove
+//! each command gives the same result, or say exactly where it does not.
+//!
+//! Each finished command is re-run by [`Executor::rerun`] (the same runtime,
+//! the recorded environment, argv, module digest, seeds and limits) and its
+//! stdout, stderr, exit status, outcome, fuel and resulting environment
+//! (cwd, variables, file tree digest) are compared with the record. Nothing
+//! recorded is changed. Native commands are re-run too and reported as they
+//! come out; they are never assumed deterministic.
+
+use std::collections::BTreeSet;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+use crate::env::Digest;
+use crate::executor::Executor;
+
+#[derive(Clone, Debug, Default)]
+pub struct ReplayOptions {
+    pub from_seq: Option<i32>,
+    pub to_seq: Option<i32>,
+    /// Keep going after the first divergence.
+    pub keep_going: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct CommandVerdict {
+    pub command_id: i64,
+    pub seq: i32,
+    pub line: String,
+    /// verified | diverged | skipped
+    pub verdict: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recorded: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replayed: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diff: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub session_id: Uuid,
+    /// verified | diverged
+    pub verdict: &'static str,
+    pub commands: usize,
+    pub verified: usize,
+    pub diverged: usize,
+    pub skipped: usize,
+    pub first_divergence: Option<CommandVerdict>,
+    pub results: Vec<CommandVerdict>,
+    pub elapsed_ms: u64,
+}
+
+struct Recorded {
+    id: i64,
+    seq: i32,
+    line: String,
+    status: String,
+    outcome: Option<String>,
+    exit_code: Option<i32>,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+    fuel: Option<i64>,
+    env_after: Option<Vec<u8>>,
+    program_kind: Option<String>,
+}
+
+/// Re-executes the session's commands in order and compares each with its record.
+pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts: &ReplayOptions) -> Result<Report> {
+    let started = std::time::Instant::now();
+    let rows = client
+        .query(
+            "select id, seq, line, status::text, outcome::text, exit_code, coalesce(stdout, ''), coalesce(stderr, ''),
+                    fuel_consumed, env_after, program_kind
+             from pgshell.commands
+             where session_id = $1 and seq >= coalesce($2, 0) and seq <= coalesce($3, 2147483647)
+             order by seq",
+            &[&session, &opts.from_seq, &opts.to_seq],
+        )
+        .await
+        .context("loading the session's commands")?;
+    let exists: bool = client
+        .query_one("select exists (select 1 from pgshell.sessions where id = $1)", &[&session])
+        .await?
+        .get(0);
+    anyhow::ensure!(exists, "no session {session}");
+    let mut report = Report {
+        session_id: session,
+        verdict: "verified",
+        commands: 0,
+        verified: 0,
+        diverged: 0,
+        skipped: 0,
+        first_divergence: None,
+        results: Vec::new(),
+        elapsed_ms: 0,
+    };
+    for r in rows {
+        let rec = Recorded {
+            id: r.get(0),
+            seq: r.get(1),
+            line: r.get(2),
+            status: r.get(3),
+            outcome: r.get(4),
+            exit_code: r.get(5),
+            stdout: r.get(6),
+            stderr: r.get(7),
+            fuel: r.get(8),
+            env_after: r.get(9),
+            program_kind: r.get(10),
+        };
+        let v = check(ex, client, &rec).await?;
+        match v.verdict {
+            "verified" => report.verified += 1,
+            "diverged" => report.diverged += 1,
+            _ => report.skipped += 1,
+        }
+        if v.verdict != "skipped" {
+            report.commands += 1;
+        }
+        let diverged = v.verdict == "diverged";
+        if diverged && report.first_divergence.is_none() {
+            report.first_divergence = Some(v.clone());
+            report.verdict = "diverged";
+        }
+        report.results.push(v);
+        if diverged && !opts.keep_going {
+            break;
+        }
+    }
+    report.elapsed_ms = started.elapsed().as_millis() as u64;
+    Ok(report)
+}
+
+async fn check(ex: &Executor, client: &Client, rec: &Recorded) -> Result<CommandVerdict> {
+    let mut v = CommandVerdict {
+        command_id: rec.id,
+        seq: rec.seq,
+        line: rec.line.clone(),
+        verdict: "verified",
+        field: None,
+        recorded: None,
+        replayed: None,
+        diff: None,
+        note: None,
+    };
+    if rec.status != "done" {
+        v.verdict = "skipped";
+        v.note = Some(format!("{}: nothing was recorded to compare", rec.status));
+        return Ok(v);
+    }
+    if rec.outcome.as_deref() == Some("lost") {
+        v.verdict = "skipped";
+        v.note = Some("lost: the command never completed".into());
+        return Ok(v);
+    }
+    let r = ex.rerun(rec.id).await.with_context(|| format!("re-running command {}", rec.id))?;
+    let out = &r.out;
+    if rec.program_kind.as_deref() == Some("native") {
+        v.note = Some("native program: re-run for comparison, not deterministic by construction".into());
+    }
+    let replayed_outcome = out.outcome.map(|o| o.as_str().to_string());
+    // Records the first difference only: the one a reader should look at.
+    fn diverge(v: &mut CommandVerdict, field: &str, recorded: String, replayed: String, diff: Option<String>) {
+        if v.verdict == "verified" {
+            v.verdict = "diverged";
+            v.field = Some(field.to_string());
+            v.recorded = Some(recorded);
+            v.replayed = Some(replayed);
+            v.diff = diff;
+        }
+    }
+    if replayed_outcome != rec.outcome {
+        diverge(&mut v, "outcome", show(&rec.outcome), show(&replayed_outcome), None);
+    }
+    if rec.outcome.as_deref() == Some("timeout") {
+        // How far a guest got before the wall clock stopped it is not part of
+        // the record's promise; the outcome is.
+        if v.verdict == "verified" {
+            v.note = Some("timeout: only the outcome is compared".into());
+        }
+        return Ok(v);
+    }
+    if Some(out.exit_code) != rec.exit_code {
+        diverge(&mut v, "exit_code", show(&rec.exit_code), out.exit_code.to_string(), None);
+    }
+    if out.stdout != rec.stdout {
+        diverge(&mut v, "stdout", summary(&rec.stdout), summary(&out.stdout), Some(text_diff(&rec.stdout, &out.stdout)));
+    }
+    if out.stderr != rec.stderr {
+        diverge(&mut v, "stderr", summary(&rec.stderr), summary(&out.stderr), Some(text_diff(&rec.stderr, &out.stderr)));
+    }
+    let fuel = out.fuel.map(|f| f as i64);
+    if fuel != rec.fuel {
+        diverge(&mut v, "fuel", show(&rec.fuel), show(&fuel), None);
+    }
+    if rec.env_after.as_deref() != Some(&r.env_after[..]) {
+        let diff = match &rec.env_after {
+            Some(d) => env_diff(ex, client, d, &r.env_after).await.unwrap_or_else(|e| format!("(cannot compare: {e:#})")),
+            None => "no environment was recorded".into(),
+        };
+        diverge(
+            &mut v,
+            "environment",
+            rec.env_after.as_ref().map(hex::encode).unwrap_or_default(),
+            hex::encode(r.env_after),
+            Some(diff),
+        );
+    }
+    Ok(v)
+}
+
+fn show<T: std::fmt::Display>(x: &Option<T>) -> String {
+    x.as_ref().map(|x| x.to_string()).unwrap_or_else(|| "none".into())
+}
+
+fn summary(b: &[u8]) -> String {
+    let s = String::from_utf8_lossy(b);
+    let mut t: String = s.chars().take(200).collect();
+    if s.chars().count() > 200 {
+        t.push('…');
+    }
+    format!("{} bytes: {t:?}", b.len())
+}
+
+/// The first differing line, with a line of context on each side.
+pub fn text_diff(recorded: &[u8], replayed: &[u8]) -> String {
+    let a: Vec<String> = String::from_utf8_lossy(recorded).lines().map(str::to_owned).collect();
+    let b: Vec<String> = String::from_utf8_lossy(replayed).lines().map(str::to_owned).collect();
+    let n = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    if n == a.len() && n == b.len() {
+        return "the texts differ only in bytes invisible line by line (line endings or invalid UTF-8)".into();
+    }
+    let mut out = format!("first difference at line {}\n", n + 1);
+    if n > 0 {
+        out.push_str(&format!("  {}\n", a[n - 1]));
+    }
+    if let Some(l) = a.get(n) {
+        out.push_str(&format!("- {l}\n"));
+    }
+    if let Some(l) = b.get(n) {
+        out.push_str(&format!("+ {l}\n"));
+    }
+    out
+}
+
+/// What differs between two environments: cwd, variables, files.
+async fn env_diff(ex: &Executor, client: &Client, recorded: &[u8], replayed: &Digest) -> Result<String> {
+    let rec = Digest::try_from(recorded).context("bad digest")?;
+    let a = ex.load_env(client, &rec).await?;
+    let b = ex.load_env(client, replayed).await?;
+    let mut out = Vec::new();
+    if a.env.cwd != b.env.cwd {
+        out.push(format!("cwd: {} -> {}", a.env.cwd, b.env.cwd));
+    }
+    let keys: BTreeSet<&String> = a.env.vars.keys().chain(b.env.vars.keys()).collect();
+    for k in keys {
+        if a.env.vars.get(k) != b.env.vars.get(k) {
+            out.push(format!("variable {k}: {:?} -> {:?}", a.env.vars.get(k), b.env.vars.get(k)));
+        }
+    }
+    let paths: BTreeSet<&String> = a.env.tree.entries.keys().chain(b.env.tree.entries.keys()).collect();
+    for p in paths {
+        match (a.env.tree.entries.get(p), b.env.tree.entries.get(p)) {
+            (Some(_), None) => out.push(format!("file /{p}: missing after replay")),
+            (None, Some(_)) => out.push(format!("file /{p}: only after replay")),
+            (Some(x), Some(y)) if x != y => out.push(format!("file /{p}: {x:?} -> {y:?}")),
+            _ => {}
+        }
+    }
+    if out.is_empty() {
+        out.push("the environments' contents are equal but their stored forms differ".into());
+    }
+    Ok(out.join("\n"))
+}
+
+/// One pass of the replay agent: claims a requested replay, runs it, stores
+/// the verdict. Returns the replay id it served, if any.
+pub async fn serve_one(ex: &Executor, client: &Client, agent: &str) -> Result<Option<i64>> {
+    let Some(row) = client
+        .query_opt("select id, session_id, from_seq, to_seq from pgshell.claim_replay($1, 600000)", &[&agent])
+        .await
+        .context("claiming a replay")?
+    else {
+        return Ok(None);
+    };
+    let id: i64 = row.get(0);
+    let session: Uuid = row.get(1);
+    let opts = ReplayOptions { from_seq: row.get(2), to_seq: row.get(3), keep_going: true };
+    let (verdict, commands, verified, first, results, error) = match replay_session(ex, client, session, &opts).await {
+        Ok(r) => (
+            r.verdict,
+            r.commands as i32,
+            r.verified as i32,
+            r.first_divergence.as_ref().map(serde_json::to_value).transpose()?,
+            Some(serde_json::to_value(&r.results)?),
+            None,
+        ),
+        Err(e) => ("error", 0, 0, None, None, Some(format!("{e:#}"))),
+    };
+    client
+        .execute(
+            "select pgshell.finish_replay($1, $2, $3, $4, $5, $6, $7, $8)",
+            &[&id, &agent, &verdict, &commands, &verified, &first, &results, &error],
+        )
+        .await
+        .context("storing the replay verdict")?;
+    Ok(Some(id))
+}
