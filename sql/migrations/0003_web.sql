@@ -467,8 +467,11 @@ end $$;
 
 create function api.ui_new_session(title text default null) returns api."text/html"
 language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare sid uuid;
 begin
-    return api.ui_session(api.create_session(nullif(btrim(title), '')));
+    -- Two statements: the stable ui_session must run under a snapshot that sees the new row.
+    sid := api.create_session(nullif(btrim(title), ''));
+    return api.ui_session(sid);
 end $$;
 
 -- Submits a line; answers the new command's fragment (appended to #cmds).

@@ -12,3 +12,4 @@ mod robustness;
 mod sandbox;
 mod security;
 mod shell;
+mod web;
