@@ -13,6 +13,7 @@ pub mod client;
 pub mod db;
 pub mod env;
 pub mod executor;
+pub mod gateway;
 pub mod parse;
 pub mod pgcluster;
 pub mod replay;

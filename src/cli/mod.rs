@@ -8,6 +8,7 @@ mod init;
 mod program;
 mod replay;
 mod run;
+mod serve;
 mod shell;
 mod up;
 mod user;
@@ -49,6 +50,8 @@ pub enum Command {
     Export(export::Export),
     /// Verify, list or anchor the audit log.
     Audit(audit::Audit),
+    /// Serve the SQL API over HTTP as PostgREST does, and the web UI.
+    Serve(serve::Serve),
 }
 
 impl Command {
@@ -61,6 +64,7 @@ impl Command {
             Command::Run(c) => c.run().await,
             Command::User(c) => c.run().await,
             Command::Program(c) => c.run().await,
+            Command::Serve(c) => c.run().await,
             Command::Replay(c) => c.run().await,
             Command::Export(c) => c.run().await,
             Command::Audit(c) => c.run().await,

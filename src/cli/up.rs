@@ -15,6 +15,12 @@ pub struct Up {
     /// Also register the test fixtures.
     #[arg(long)]
     pub with_fixtures: bool,
+    /// Where the HTTP gateway listens [default: PGRST_SERVER_HOST:PGRST_SERVER_PORT, else 127.0.0.1:3000].
+    #[arg(long)]
+    pub listen: Option<String>,
+    /// A PostgREST config file for the gateway; PGRST_* variables override it.
+    #[arg(long, env = "PGRST_CONFIG")]
+    pub config: Option<std::path::PathBuf>,
 }
 
 impl Up {
@@ -25,6 +31,16 @@ impl Up {
         crate::db::register_bundled(&mut client, self.with_fixtures).await?;
         super::user::announce_first_admin(&client).await?;
         let ex = InProcessExecutor::start(self.executor.config(target.conninfo.clone())?)?;
+        let mut gw_config = crate::gateway::GatewayConfig::load(self.config.as_deref())?.with_db(target.conninfo.clone());
+        if let Some(l) = &self.listen {
+            gw_config.listen = super::serve::parse_listen(l)?;
+        }
+        let gateway = crate::gateway::Gateway::bind(gw_config).await?;
+        let url = gateway.url();
+        let (stop_gateway, stopped) = tokio::sync::oneshot::channel::<()>();
+        let gateway = tokio::spawn(gateway.run(async {
+            let _ = stopped.await;
+        }));
         match &target.cluster {
             Some(c) => {
                 println!("pg_shell is up. Database: embedded PostgreSQL in {}", c.root().display());
@@ -33,9 +49,16 @@ impl Up {
             }
             None => println!("pg_shell is up against the database in DATABASE_URL/PG_CONN"),
         }
+        println!("  web:      {url}   (PostgREST-style API under {url}rpc/)");
         println!("Ctrl-C stops it.");
         shutdown_signal().await;
         println!("stopping");
+        let _ = stop_gateway.send(());
+        match gateway.await {
+            Ok(Err(e)) => tracing::warn!(error = %format!("{e:#}"), "gateway stopped with an error"),
+            Err(e) => tracing::warn!(error = %e, "gateway task failed"),
+            Ok(Ok(())) => {}
+        }
         ex.stop().await?;
         if let Some(c) = target.cluster {
             tokio::task::spawn_blocking(move || c.stop(false)).await??;

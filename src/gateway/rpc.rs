@@ -1,0 +1,908 @@
+//! `/rpc/<function>` as PostgREST serves it: the request (method, profile
+//! headers, bearer token, query string or body) is resolved against the
+//! schema cache to one function, content-negotiated, then called in one
+//! transaction after the per-request settings and the pre-request function;
+//! `response.headers` / `response.status` are read back and applied.
+//!
+//! Request data never becomes SQL text. The statement is assembled only from
+//! names and `format_type()` strings read from pg_catalog (quoted here), and
+//! every value travels as a bound parameter: `$n::text::<type>` for query
+//! string and form values, one `json` parameter unpacked by `json_to_record`
+//! for JSON bodies (so JSON arrays and objects reach array and composite
+//! parameters as PostgREST passes them).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Body;
+use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+use tokio_postgres::types::ToSql;
+
+use super::catalog::{Catalog, Returns, Routine, Volatility};
+use super::error::ApiError;
+use super::{jwt, App};
+
+/// Query-string keys PostgREST reserves; they never name arguments.
+const RESERVED: &[&str] = &["select", "columns", "order", "limit", "offset", "on_conflict", "and", "or", "not.and", "not.or"];
+
+const SETTINGS_SQL: &str = "select set_config('statement_timeout', $1, true), set_config('search_path', $2, true), \
+    set_config('role', $3, true), set_config('request.jwt.claims', $4, true), set_config('request.method', $5, true), \
+    set_config('request.path', $6, true), set_config('request.headers', $7, true), set_config('request.cookies', $8, true), \
+    set_config('response.headers', '', true), set_config('response.status', '', true)";
+
+const RESPONSE_GUCS_SQL: &str =
+    "select nullif(current_setting('response.headers', true), ''), nullif(current_setting('response.status', true), '')";
+
+/// An identifier from the catalog, quoted.
+pub fn quote_ident(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+pub async fn handle(app: Arc<App>, req: axum::extract::Request) -> Response {
+    let head = req.method() == Method::HEAD;
+    let mut resp = match rpc(app, req).await {
+        Ok(r) => r,
+        Err(e) => e.into_response(),
+    };
+    if head {
+        *resp.body_mut() = Body::empty();
+    }
+    resp
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum BodyKind {
+    None,
+    Json,
+    Form,
+    Text,
+    Bytes,
+}
+
+/// The arguments as they came.
+enum Args {
+    /// Query string or form values: each bound as text and cast.
+    Text(Vec<(String, String)>),
+    /// A JSON body: bound once as json.
+    Json(String),
+    Text1(String),
+    Bytes1(Vec<u8>),
+}
+
+struct Auth {
+    role: String,
+    claims: Map<String, Value>,
+    authenticated: bool,
+}
+
+async fn rpc(app: Arc<App>, req: axum::extract::Request) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let post = match parts.method {
+        Method::GET | Method::HEAD => false,
+        Method::POST => true,
+        ref m => return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "PGRST101", format!("Cannot use the {m} method on RPC"))),
+    };
+    let config = &app.config;
+    let raw_name = parts.uri.path().strip_prefix("/rpc/").unwrap_or_default();
+    let fname = percent_encoding::percent_decode_str(raw_name).decode_utf8_lossy().into_owned();
+
+    // Profile: Accept-Profile for reads, Content-Profile for POST.
+    let profile_header = if post { "content-profile" } else { "accept-profile" };
+    let schema = match parts.headers.get(profile_header) {
+        Some(v) => {
+            let s = v.to_str().unwrap_or_default().trim().to_string();
+            if !config.schemas.contains(&s) {
+                return Err(ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {s}"))
+                    .hint(format!("Only the following schemas are exposed: {}", config.schemas.join(", "))));
+            }
+            s
+        }
+        None => config.schemas[0].clone(),
+    };
+
+    let mut catalog = app.catalog.get();
+    let auth = authenticate(&app, &parts.headers, &mut catalog).await?;
+
+    // Arguments.
+    let (kind, args, keys) = if post {
+        let kind = body_kind(&parts.headers)?;
+        let limit = config.body_limit;
+        if parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > limit as u64) {
+            return Err(too_large(limit));
+        }
+        let bytes = axum::body::to_bytes(body, limit).await.map_err(|e| {
+            if e.to_string().contains("length limit") {
+                too_large(limit)
+            } else {
+                ApiError::invalid_body(format!("Could not read the request body: {e}"))
+            }
+        })?;
+        match kind {
+            BodyKind::Json | BodyKind::None => {
+                let text = if bytes.iter().all(u8::is_ascii_whitespace) { "{}".to_string() } else {
+                    String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid_body("Empty or invalid json"))?
+                };
+                let v: Value = serde_json::from_str(&text).map_err(|_| ApiError::invalid_body("Empty or invalid json"))?;
+                let keys: BTreeSet<String> = match &v {
+                    Value::Object(m) => m.keys().cloned().collect(),
+                    _ => BTreeSet::new(),
+                };
+                (BodyKind::Json, Args::Json(text), keys)
+            }
+            BodyKind::Form => {
+                let pairs = dedup(form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+                let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
+                (kind, Args::Text(pairs), keys)
+            }
+            BodyKind::Text => {
+                let t = String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid_body("The text/plain body is not valid UTF-8"))?;
+                (kind, Args::Text1(t), BTreeSet::new())
+            }
+            BodyKind::Bytes => (kind, Args::Bytes1(bytes.to_vec()), BTreeSet::new()),
+        }
+    } else {
+        let pairs: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
+            .collect();
+        let pairs = dedup(pairs);
+        let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
+        (BodyKind::None, Args::Text(pairs), keys)
+    };
+    let single_object = post && kind == BodyKind::Json && prefers(&parts.headers, "params=single-object");
+
+    // Resolve the function; on a miss, reload the schema cache once.
+    let seen = Instant::now();
+    let (routine, call) = match find_proc(catalog.lookup(&schema, &fname), &keys, kind, post, single_object) {
+        Ok(found) => found,
+        Err(Miss::NotFound) => {
+            catalog = app.catalog.refresh_after(seen).await.map_err(|e| cache_error(&e))?;
+            match find_proc(catalog.lookup(&schema, &fname), &keys, kind, post, single_object) {
+                Ok(found) => found,
+                Err(Miss::NotFound) => return Err(no_rpc(&catalog, &schema, &fname, &keys, kind, post)),
+                Err(Miss::Ambiguous(procs)) => return Err(ambiguous(&procs)),
+            }
+        }
+        Err(Miss::Ambiguous(procs)) => return Err(ambiguous(&procs)),
+    };
+
+    let output = negotiate(&parts.headers, &routine)?;
+    let (sql, binds) = build_call(&routine, call, &args, &output, config.max_rows);
+    let read_only = !post || routine.volatility != Volatility::Volatile;
+
+    let settings = vec![
+        format!("{}ms", config.statement_timeout.as_millis()),
+        app.search_path(&schema),
+        auth.role.clone(),
+        Value::Object(auth.claims).to_string(),
+        parts.method.as_str().to_string(),
+        parts.uri.path().to_string(),
+        headers_json(&parts.headers),
+        cookies_json(&parts.headers),
+    ];
+    let pre_request = catalog.pre_request.as_ref().map(|q| format!("select {}.{}()", quote_ident(&q.schema), quote_ident(&q.name)));
+    let exec = Exec { sql, binds, settings, pre_request, read_only, authenticated: auth.authenticated, bytea: output.bytea() };
+    let pool = app.pool.clone();
+    // On a task of its own, so a client hanging up never leaves a pooled
+    // connection in the middle of a transaction.
+    let outcome = tokio::spawn(exec.run(pool))
+        .await
+        .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "PGRSTX00", format!("request task failed: {e}")))??;
+    respond(&app, &schema, &routine, &output, outcome)
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PGRST413", format!("Request body larger than {limit} bytes"))
+}
+
+fn cache_error(e: &anyhow::Error) -> ApiError {
+    ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "PGRST002", "Could not query the database for the schema cache. Retrying.")
+        .details(format!("{e:#}"))
+}
+
+/// Last value wins, in first-seen order.
+fn dedup(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        match out.iter_mut().find(|(ok, _)| *ok == k) {
+            Some(slot) => slot.1 = v,
+            None => out.push((k, v)),
+        }
+    }
+    out
+}
+
+fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
+    let Some(ct) = headers.get(header::CONTENT_TYPE) else { return Ok(BodyKind::None) };
+    let ct = ct.to_str().unwrap_or_default();
+    let essence = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    Ok(match essence.as_str() {
+        "" | "application/json" => BodyKind::Json,
+        "application/x-www-form-urlencoded" => BodyKind::Form,
+        "text/plain" => BodyKind::Text,
+        "application/octet-stream" => BodyKind::Bytes,
+        _ => return Err(ApiError::invalid_body(format!("Content-Type not acceptable: {essence}"))),
+    })
+}
+
+fn prefers(headers: &HeaderMap, token: &str) -> bool {
+    headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|p| p.trim() == token)
+}
+
+async fn authenticate(app: &App, headers: &HeaderMap, catalog: &mut Arc<Catalog>) -> Result<Auth, ApiError> {
+    let config = &app.config;
+    let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
+        let v = v.trim();
+        if v.eq_ignore_ascii_case("bearer") {
+            return Some(String::new());
+        }
+        let (scheme, rest) = v.split_once(' ')?;
+        scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim().to_string())
+    });
+    let anon = || {
+        config.anon_role.clone().ok_or_else(|| {
+            ApiError::new(StatusCode::UNAUTHORIZED, "PGRST302", "Anonymous access is disabled").header(header::WWW_AUTHENTICATE, "Bearer")
+        })
+    };
+    let (mut claims, role) = match token {
+        None => (Map::new(), anon()?),
+        Some(token) => {
+            let Some(secret) = &config.jwt_secret else { return Err(jwt::secret_missing()) };
+            let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+            let claims = jwt::verify(&token, secret, config.jwt_aud.as_deref(), now)?;
+            let mut v = Some(&Value::Object(claims.clone()));
+            for k in &config.role_claim_key {
+                v = v.and_then(|x| x.get(k));
+            }
+            let role = match v {
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Null) | None => anon()?,
+                Some(other) => other.to_string(),
+            };
+            (claims, role)
+        }
+    };
+    // Only existing, non-superuser roles (pg_shell often connects as a superuser).
+    let mut known = catalog.roles.get(&role).copied();
+    if known.is_none() {
+        *catalog = app.catalog.refresh_after(Instant::now()).await.map_err(|e| cache_error(&e))?;
+        known = catalog.roles.get(&role).copied();
+    }
+    match known {
+        None => {
+            return Err(ApiError::new(StatusCode::UNAUTHORIZED, "22023", format!("role \"{role}\" does not exist"))
+                .header(header::WWW_AUTHENTICATE, "Bearer"))
+        }
+        Some(true) => {
+            return Err(ApiError::new(StatusCode::FORBIDDEN, "42501", format!("permission denied to set role \"{role}\""))
+                .hint("the gateway never switches to a superuser role"))
+        }
+        Some(false) => {}
+    }
+    let authenticated = Some(&role) != config.anon_role.as_ref();
+    claims.insert("role".into(), Value::String(role.clone()));
+    Ok(Auth { role, claims, authenticated })
+}
+
+/// How the chosen function is called.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CallKind {
+    /// Named arguments from the keys.
+    Named,
+    /// The whole body as the single parameter.
+    WholeBody,
+}
+
+enum Miss {
+    NotFound,
+    Ambiguous(Vec<Arc<Routine>>),
+}
+
+/// PostgREST's findProc: overloads are told apart by their parameter names.
+fn find_proc(
+    candidates: &[Arc<Routine>],
+    keys: &BTreeSet<String>,
+    kind: BodyKind,
+    post: bool,
+    single_object: bool,
+) -> Result<(Arc<Routine>, CallKind), Miss> {
+    let is_json_type = |t: &str| t == "json" || t == "jsonb";
+    if single_object {
+        let singles: Vec<_> = candidates.iter().filter(|r| r.params.len() == 1 && is_json_type(&r.params[0].type_sql)).collect();
+        if let [r] = singles.as_slice() {
+            return Ok(((*r).clone(), CallKind::WholeBody));
+        }
+    }
+    let matches = |r: &Routine| -> bool {
+        if r.params.is_empty() {
+            return keys.is_empty() && !(post && matches!(kind, BodyKind::Text | BodyKind::Bytes));
+        }
+        if r.params.iter().any(|p| p.name.is_empty()) {
+            return false;
+        }
+        let required: BTreeSet<String> = r.required().map(|p| p.name.clone()).collect();
+        let optional: BTreeSet<String> = r.params.iter().filter(|p| p.has_default).map(|p| p.name.clone()).collect();
+        let rest: BTreeSet<String> = keys.difference(&optional).cloned().collect();
+        rest == required
+    };
+    let single_unnamed = |r: &Routine| -> bool {
+        post && r.params.len() == 1 && {
+            let t = r.params[0].type_sql.as_str();
+            match kind {
+                BodyKind::Json | BodyKind::None => is_json_type(t),
+                BodyKind::Text => t == "text",
+                BodyKind::Bytes => t == "bytea",
+                BodyKind::Form => false,
+            }
+        }
+    };
+    let (mut named, mut fallback) = (Vec::new(), Vec::new());
+    for r in candidates {
+        if matches(r) {
+            named.push(r.clone());
+        } else if single_unnamed(r) {
+            fallback.push(r.clone());
+        }
+    }
+    match (named.len(), fallback.len()) {
+        (1, _) => Ok((named.pop().unwrap(), CallKind::Named)),
+        (0, 1) => Ok((fallback.pop().unwrap(), CallKind::WholeBody)),
+        (0, 0) => Err(Miss::NotFound),
+        (0, _) => Err(Miss::Ambiguous(fallback)),
+        _ => Err(Miss::Ambiguous(named)),
+    }
+}
+
+/// PGRST202, with PostgREST's message, details and hint.
+fn no_rpc(catalog: &Catalog, schema: &str, name: &str, keys: &BTreeSet<String>, kind: BodyKind, post: bool) -> ApiError {
+    let func = format!("{schema}.{name}");
+    let list = keys.iter().cloned().collect::<Vec<_>>().join(", ");
+    let only_single = post && matches!(kind, BodyKind::Text | BodyKind::Bytes);
+    let with_params = |with: &str| if keys.is_empty() { " without parameters".to_string() } else { with.to_string() };
+    let message = format!(
+        "Could not find the function {func}{} in the schema cache",
+        if only_single { String::new() } else { with_params(&format!("({list})")) }
+    );
+    let det_params = with_params(&format!(" with parameter{} {list}", if keys.len() > 1 { "s" } else { "" }));
+    let details = format!(
+        "Searched for the function {func}{}, but no matches were found in the schema cache.",
+        match (post, kind) {
+            (true, BodyKind::Text) => " with a single unnamed text parameter".to_string(),
+            (true, BodyKind::Bytes) => " with a single unnamed bytea parameter".to_string(),
+            (true, BodyKind::Json | BodyKind::None) => format!("{det_params} or with a single unnamed json/jsonb parameter"),
+            _ => det_params,
+        }
+    );
+    let mut err = ApiError::new(StatusCode::NOT_FOUND, "PGRST202", message).details(details);
+    if !only_single {
+        let overloads = catalog.lookup(schema, name);
+        let hint = if overloads.is_empty() {
+            best_match(name, catalog.names_in(schema), 0.75).map(|n| format!("Perhaps you meant to call the function {schema}.{n}"))
+        } else {
+            let as_text = |mut names: Vec<String>| {
+                names.sort();
+                format!("({})", names.join(", "))
+            };
+            let wanted = as_text(keys.iter().cloned().collect());
+            let lists: Vec<String> = overloads.iter().map(|r| as_text(r.params.iter().map(|p| p.name.clone()).collect())).collect();
+            best_match(&wanted, lists.iter().map(String::as_str), 0.33).map(|l| format!("Perhaps you meant to call the function {schema}.{name}{l}"))
+        };
+        if let Some(h) = hint {
+            err = err.hint(h);
+        }
+    }
+    err
+}
+
+fn ambiguous(procs: &[Arc<Routine>]) -> ApiError {
+    let list: Vec<String> = procs
+        .iter()
+        .map(|r| {
+            let ps: Vec<String> = r.params.iter().map(|p| format!("{} => {}", p.name, p.type_sql)).collect();
+            format!("{}.{}({})", r.schema, r.name, ps.join(", "))
+        })
+        .collect();
+    ApiError::new(StatusCode::MULTIPLE_CHOICES, "PGRST203", format!("Could not choose the best candidate function between: {}", list.join(", ")))
+        .hint("Try renaming the parameters or the function itself in the database so function overloading can be resolved")
+}
+
+/// The closest candidate by Levenshtein similarity (PostgREST uses a fuzzy set).
+fn best_match<'a>(word: &str, candidates: impl Iterator<Item = &'a str>, min: f64) -> Option<String> {
+    let word = word.to_lowercase();
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let lc = c.to_lowercase();
+        let len = word.chars().count().max(lc.chars().count()).max(1);
+        let score = 1.0 - levenshtein(&word, &lc) as f64 / len as f64;
+        if score >= min && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| c.to_string())
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1; b.len() + 1];
+        for (j, cb) in b.iter().enumerate() {
+            cur[j + 1] = (prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The chosen representation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Output {
+    Json,
+    /// application/vnd.pgrst.object+json: one object, not an array.
+    Singular,
+    /// A media-type domain's value, as is.
+    Raw { media_type: String, bytea: bool },
+}
+
+impl Output {
+    fn bytea(&self) -> bool {
+        matches!(self, Output::Raw { bytea: true, .. })
+    }
+}
+
+/// The Accept header's media ranges, most preferred first (q=0 dropped).
+fn accepted(headers: &HeaderMap) -> Vec<String> {
+    let mut items: Vec<(f32, usize, String)> = Vec::new();
+    for v in headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()) {
+        for item in v.split(',') {
+            let mut parts = item.split(';');
+            let mt = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+            if mt.is_empty() {
+                continue;
+            }
+            let mut q = 1.0f32;
+            let mut params = Vec::new();
+            for p in parts {
+                let p = p.trim();
+                match p.split_once('=') {
+                    Some((k, v)) if k.trim().eq_ignore_ascii_case("q") => q = v.trim().parse().unwrap_or(1.0),
+                    _ if !p.is_empty() => params.push(p.to_ascii_lowercase()),
+                    _ => {}
+                }
+            }
+            if q <= 0.0 {
+                continue;
+            }
+            // Keep the parameters PostgREST reads (nulls=stripped is not supported).
+            let _ = params;
+            let n = items.len();
+            items.push((q, n, mt));
+        }
+    }
+    items.sort_by(|a, b| b.0.partial_cmp(&a.0).unwrap_or(std::cmp::Ordering::Equal).then(a.1.cmp(&b.1)));
+    let out: Vec<String> = items.into_iter().map(|(_, _, m)| m).collect();
+    if out.is_empty() {
+        vec!["*/*".into()]
+    } else {
+        out
+    }
+}
+
+/// PostgREST's negotiation for a function: the first acceptable type that has
+/// a handler; a media-type domain is its own handler.
+fn negotiate(headers: &HeaderMap, r: &Routine) -> Result<Output, ApiError> {
+    let accepts = accepted(headers);
+    let media = match &r.returns {
+        Returns::Media { media_type, bytea } => Some((media_type.as_str(), *bytea)),
+        _ => None,
+    };
+    for mt in &accepts {
+        match mt.as_str() {
+            "*/*" => {
+                return Ok(match media {
+                    Some(("*/*", bytea)) => Output::Raw { media_type: "*/*".into(), bytea },
+                    _ => Output::Json,
+                })
+            }
+            "application/json" | "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" => return Ok(Output::Json),
+            "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(Output::Singular),
+            other => {
+                if let Some((m, bytea)) = media {
+                    if m == other {
+                        return Ok(Output::Raw { media_type: m.to_string(), bytea });
+                    }
+                }
+            }
+        }
+    }
+    Err(ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST107", format!("None of these media types are available: {}", accepts.join(", "))))
+}
+
+/// A bound value.
+enum Bind {
+    Text(String),
+    Bytes(Vec<u8>),
+}
+
+impl Bind {
+    fn as_sql(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            Bind::Text(s) => s,
+            Bind::Bytes(b) => b,
+        }
+    }
+}
+
+/// The statement and its parameters. Only catalog names and types appear in the text.
+fn build_call(r: &Routine, call: CallKind, args: &Args, output: &Output, max_rows: Option<i64>) -> (String, Vec<Bind>) {
+    let mut binds = Vec::new();
+    let mut cte = String::new();
+    let mut arg_sql = Vec::new();
+    match (call, args) {
+        (CallKind::WholeBody, Args::Json(body)) | (CallKind::WholeBody, Args::Text1(body)) => {
+            binds.push(Bind::Text(body.clone()));
+            arg_sql.push(format!("$1::text::{}", r.params[0].type_sql));
+        }
+        (CallKind::WholeBody, Args::Bytes1(b)) => {
+            binds.push(Bind::Bytes(b.clone()));
+            arg_sql.push("$1::bytea".to_string());
+        }
+        (CallKind::Named, Args::Text(pairs)) => {
+            for p in &r.params {
+                if let Some((_, v)) = pairs.iter().find(|(k, _)| *k == p.name) {
+                    binds.push(Bind::Text(v.clone()));
+                    arg_sql.push(format!(
+                        "{}{} := ${}::text::{}",
+                        if p.variadic { "variadic " } else { "" },
+                        quote_ident(&p.name),
+                        binds.len(),
+                        p.type_sql
+                    ));
+                }
+            }
+        }
+        (CallKind::Named, Args::Json(body)) => {
+            let obj: Map<String, Value> = serde_json::from_str(body).ok().and_then(|v: Value| v.as_object().cloned()).unwrap_or_default();
+            let used: Vec<_> = r.params.iter().filter(|p| obj.contains_key(&p.name)).collect();
+            if !used.is_empty() {
+                binds.push(Bind::Text(body.clone()));
+                let cols: Vec<String> = used.iter().map(|p| format!("{} {}", quote_ident(&p.name), p.type_sql)).collect();
+                cte = format!("with pgrst_args as (select * from json_to_record($1::text::json) as _({})) ", cols.join(", "));
+                for p in used {
+                    arg_sql.push(format!(
+                        "{}{} := (select {} from pgrst_args)",
+                        if p.variadic { "variadic " } else { "" },
+                        quote_ident(&p.name),
+                        quote_ident(&p.name)
+                    ));
+                }
+            }
+        }
+        // Named calls with a text or bytes body never resolve (find_proc).
+        _ => {}
+    }
+    let callee = format!("{}.{}({})", quote_ident(&r.schema), quote_ident(&r.name), arg_sql.join(", "));
+    let source = match max_rows {
+        Some(n) if r.retset => format!("(select * from {callee} _r limit {n}) _r"),
+        _ => format!("{callee} _r"),
+    };
+    let sql = match (&r.returns, output) {
+        (Returns::Void, _) => format!("{cte}select {callee}"),
+        (_, Output::Raw { bytea, .. }) => match (r.retset, bytea) {
+            (false, false) => format!("{cte}select ({callee})::text"),
+            (false, true) => format!("{cte}select ({callee})::bytea"),
+            (true, false) => format!("{cte}select coalesce(string_agg(_r::text, ''), '') from {source}"),
+            (true, true) => format!("{cte}select coalesce(string_agg(_r::bytea, ''::bytea), ''::bytea) from {source}"),
+        },
+        _ if r.retset => format!("{cte}select coalesce(json_agg(_r), '[]')::text, count(*) from {source}"),
+        (Returns::Composite, _) => format!("{cte}select to_json(_r)::text from {source}"),
+        _ => format!("{cte}select to_json({callee})::text"),
+    };
+    (sql, binds)
+}
+
+/// What one call needs on its task.
+struct Exec {
+    sql: String,
+    binds: Vec<Bind>,
+    settings: Vec<String>,
+    pre_request: Option<String>,
+    read_only: bool,
+    authenticated: bool,
+    bytea: bool,
+}
+
+struct Outcome {
+    rows: Vec<tokio_postgres::Row>,
+    response_headers: Option<String>,
+    response_status: Option<String>,
+    bytea: bool,
+}
+
+/// Returns a connection to the pool only when its transaction is known to be over.
+struct ConnGuard {
+    conn: Option<deadpool_postgres::Object>,
+    clean: bool,
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        if !self.clean {
+            if let Some(c) = self.conn.take() {
+                drop(deadpool_postgres::Object::take(c));
+            }
+        }
+    }
+}
+
+pub fn pool_error(e: deadpool_postgres::PoolError) -> ApiError {
+    match e {
+        deadpool_postgres::PoolError::Timeout(_) => {
+            ApiError::new(StatusCode::GATEWAY_TIMEOUT, "PGRST003", "Timed out acquiring connection from connection pool.")
+        }
+        deadpool_postgres::PoolError::Backend(e) => {
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", "Database connection error. Retrying the connection.")
+                .details(e.to_string())
+        }
+        other => ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "PGRST000", "Database connection error. Retrying the connection.")
+            .details(other.to_string()),
+    }
+}
+
+impl Exec {
+    /// BEGIN, settings, pre-request, call, response settings and COMMIT, pipelined
+    /// in one round trip (after the first use of a statement on a connection).
+    /// A failure anywhere aborts the transaction, and the COMMIT then rolls back.
+    async fn run(self, pool: deadpool_postgres::Pool) -> Result<Outcome, ApiError> {
+        let conn = pool.get().await.map_err(pool_error)?;
+        let mut guard = ConnGuard { conn: Some(conn), clean: false };
+        let client = guard.conn.as_ref().unwrap();
+        let db = |e: tokio_postgres::Error| ApiError::from_db(&e, self.authenticated);
+        let settings_stmt = client.prepare_cached(SETTINGS_SQL).await.map_err(db)?;
+        let gucs_stmt = client.prepare_cached(RESPONSE_GUCS_SQL).await.map_err(db)?;
+        let pre_stmt = match &self.pre_request {
+            Some(sql) => Some(client.prepare_cached(sql).await.map_err(db)?),
+            None => None,
+        };
+        let call_stmt = match client.prepare_cached(&self.sql).await {
+            Ok(s) => s,
+            Err(e) => {
+                guard.clean = !e.is_closed();
+                return Err(db(e));
+            }
+        };
+        let begin = if self.read_only {
+            "begin isolation level read committed read only"
+        } else {
+            "begin isolation level read committed read write"
+        };
+        let settings: Vec<&(dyn ToSql + Sync)> = self.settings.iter().map(|s| s as &(dyn ToSql + Sync)).collect();
+        let binds: Vec<&(dyn ToSql + Sync)> = self.binds.iter().map(Bind::as_sql).collect();
+        let (r_begin, r_settings, r_pre, r_call, r_gucs, r_commit) = tokio::join!(
+            client.batch_execute(begin),
+            client.query(&settings_stmt, &settings),
+            async {
+                match &pre_stmt {
+                    Some(s) => client.query(s, &[]).await.map(|_| ()),
+                    None => Ok(()),
+                }
+            },
+            client.query(&call_stmt, &binds),
+            client.query_one(&gucs_stmt, &[]),
+            client.batch_execute("commit"),
+        );
+        let closed = [
+            r_begin.as_ref().err(),
+            r_settings.as_ref().err(),
+            r_pre.as_ref().err(),
+            r_call.as_ref().err(),
+            r_gucs.as_ref().err(),
+            r_commit.as_ref().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|e| e.as_db_error().is_none());
+        guard.clean = !closed && r_commit.is_ok();
+        r_begin.map_err(db)?;
+        r_settings.map_err(db)?;
+        r_pre.map_err(db)?;
+        let rows = r_call.map_err(db)?;
+        let gucs = r_gucs.map_err(db)?;
+        r_commit.map_err(db)?;
+        Ok(Outcome { rows, response_headers: gucs.get(0), response_status: gucs.get(1), bytea: self.bytea })
+    }
+}
+
+fn respond(app: &App, schema: &str, r: &Routine, output: &Output, outcome: Outcome) -> Result<Response, ApiError> {
+    let mut status = if r.returns == Returns::Void { StatusCode::NO_CONTENT } else { StatusCode::OK };
+    let mut headers = HeaderMap::new();
+    let json_ct = HeaderValue::from_static("application/json; charset=utf-8");
+    let body: Vec<u8> = match (&r.returns, output) {
+        (Returns::Void, _) => Vec::new(),
+        (_, Output::Raw { media_type, .. }) => {
+            let ct = if media_type == "*/*" {
+                "application/octet-stream".to_string()
+            } else if media_type.starts_with("text/") {
+                format!("{media_type}; charset=utf-8")
+            } else {
+                media_type.clone()
+            };
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).unwrap_or(json_ct.clone()));
+            let row = outcome.rows.first();
+            if outcome.bytea {
+                row.and_then(|row| row.get::<_, Option<Vec<u8>>>(0)).unwrap_or_default()
+            } else {
+                row.and_then(|row| row.get::<_, Option<String>>(0)).unwrap_or_default().into_bytes()
+            }
+        }
+        _ => {
+            let row = outcome.rows.first();
+            let text = row.and_then(|row| row.get::<_, Option<String>>(0)).unwrap_or_else(|| "null".into());
+            if r.retset {
+                let n: i64 = row.map(|row| row.get(1)).unwrap_or(0);
+                let range = if n == 0 { "*/*".to_string() } else { format!("0-{}/*", n - 1) };
+                headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&range).unwrap());
+            }
+            if *output == Output::Singular {
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.pgrst.object+json; charset=utf-8"));
+                if r.retset {
+                    let mut items: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
+                    if items.len() != 1 {
+                        return Err(ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST116", "Cannot coerce the result to a single JSON object")
+                            .details(format!("The result contains {} rows", items.len())));
+                    }
+                    items.pop().unwrap().to_string().into_bytes()
+                } else {
+                    text.into_bytes()
+                }
+            } else {
+                headers.insert(header::CONTENT_TYPE, json_ct.clone());
+                text.into_bytes()
+            }
+        }
+    };
+    if app.config.schemas.len() > 1 {
+        if let Ok(v) = HeaderValue::from_str(schema) {
+            headers.insert(HeaderName::from_static("content-profile"), v);
+        }
+    }
+    if let Some(s) = &outcome.response_status {
+        status = s
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|n| (100..=599).contains(n))
+            .and_then(|n| StatusCode::from_u16(n).ok())
+            .ok_or_else(|| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "PGRST112", "response.status guc must be a valid status code"))?;
+    }
+    if let Some(h) = &outcome.response_headers {
+        let bad = || {
+            ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "PGRST111",
+                "response.headers guc must be a JSON array composed of objects with a single key and a string value",
+            )
+        };
+        let list: Vec<Map<String, Value>> = serde_json::from_str(h).map_err(|_| bad())?;
+        let mut replaced: Vec<HeaderName> = Vec::new();
+        for item in list {
+            let (Some((k, Value::String(v))), 1) = (item.iter().next(), item.len()) else { return Err(bad()) };
+            let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad())?;
+            let value = HeaderValue::from_str(v).map_err(|_| bad())?;
+            // A header the gateway set is replaced; the function's own repeat (Set-Cookie) append.
+            if headers.contains_key(&name) && !replaced.contains(&name) {
+                headers.remove(&name);
+                replaced.push(name.clone());
+            }
+            headers.append(name, value);
+        }
+    }
+    let mut resp = (status, Body::from(body)).into_response();
+    resp.headers_mut().extend(headers);
+    Ok(resp)
+}
+
+/// request.headers: every header, names lower-cased (repeats joined with ", ").
+fn headers_json(headers: &HeaderMap) -> String {
+    let mut m = Map::new();
+    for (k, v) in headers {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        match m.get_mut(k.as_str()) {
+            Some(Value::String(prev)) => {
+                prev.push_str(if k == header::COOKIE { "; " } else { ", " });
+                prev.push_str(&v);
+            }
+            _ => {
+                m.insert(k.as_str().to_string(), Value::String(v));
+            }
+        }
+    }
+    Value::Object(m).to_string()
+}
+
+/// request.cookies: the Cookie header as an object.
+fn cookies_json(headers: &HeaderMap) -> String {
+    let mut m = Map::new();
+    for v in headers.get_all(header::COOKIE) {
+        for pair in String::from_utf8_lossy(v.as_bytes()).split(';') {
+            if let Some((k, v)) = pair.split_once('=') {
+                let k = k.trim();
+                if !k.is_empty() {
+                    m.insert(k.to_string(), Value::String(v.trim().to_string()));
+                }
+            }
+        }
+    }
+    Value::Object(m).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::catalog::Param;
+
+    fn routine(params: &[(&str, &str, bool)]) -> Arc<Routine> {
+        Arc::new(Routine {
+            schema: "api".into(),
+            name: "f".into(),
+            params: params
+                .iter()
+                .map(|(n, t, d)| Param { name: n.to_string(), type_sql: t.to_string(), variadic: false, has_default: *d })
+                .collect(),
+            retset: false,
+            returns: Returns::Scalar,
+            volatility: Volatility::Volatile,
+        })
+    }
+
+    fn keys(k: &[&str]) -> BTreeSet<String> {
+        k.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn overloads_resolve_by_names() {
+        let a = routine(&[("a", "integer", false)]);
+        let ab = routine(&[("a", "integer", false), ("b", "text", false)]);
+        let opt = routine(&[("x", "integer", false), ("y", "integer", true)]);
+        let all = [a.clone(), ab.clone(), opt.clone()];
+        let pick = |k: &[&str]| find_proc(&all, &keys(k), BodyKind::Json, true, false).ok().map(|(r, _)| r.params.len());
+        assert_eq!(pick(&["a"]), Some(1));
+        assert_eq!(pick(&["a", "b"]), Some(2));
+        assert_eq!(pick(&["x"]), Some(2));
+        assert_eq!(pick(&["x", "y"]), Some(2));
+        assert_eq!(pick(&["y"]), None);
+        assert_eq!(pick(&["a", "zzz"]), None);
+    }
+
+    #[test]
+    fn statement_text_holds_no_request_data() {
+        let r = routine(&[("a", "integer", false), ("b", "text", true)]);
+        let args = Args::Text(vec![("a".into(), "1); drop table x; --".into())]);
+        let (sql, binds) = build_call(&r, CallKind::Named, &args, &Output::Json, None);
+        assert_eq!(sql, "select to_json(\"api\".\"f\"(\"a\" := $1::text::integer))::text");
+        assert_eq!(binds.len(), 1);
+        let (sql, _) = build_call(&r, CallKind::Named, &Args::Json(r#"{"a": 1, "b": "x'"}"#.into()), &Output::Json, None);
+        assert_eq!(
+            sql,
+            "with pgrst_args as (select * from json_to_record($1::text::json) as _(\"a\" integer, \"b\" text)) \
+             select to_json(\"api\".\"f\"(\"a\" := (select \"a\" from pgrst_args), \"b\" := (select \"b\" from pgrst_args)))::text"
+        );
+    }
+
+    #[test]
+    fn accept_order_and_negotiation() {
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_static("text/html;q=0.5, application/json, text/csv;q=0"));
+        assert_eq!(accepted(&h), ["application/json", "text/html"]);
+        let mut html = (*routine(&[])).clone();
+        html.returns = Returns::Media { media_type: "text/html".into(), bytea: false };
+        let mut h = HeaderMap::new();
+        h.insert(header::ACCEPT, HeaderValue::from_static("text/html"));
+        assert_eq!(negotiate(&h, &html).unwrap(), Output::Raw { media_type: "text/html".into(), bytea: false });
+        assert_eq!(negotiate(&HeaderMap::new(), &html).unwrap(), Output::Json);
+        assert_eq!(negotiate(&h, &routine(&[])).unwrap_err().code, "PGRST107");
+    }
+}
