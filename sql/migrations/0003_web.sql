@@ -298,14 +298,17 @@ language sql stable set search_path = pg_catalog, pg_temp as $$
         pgshell.html_escape(u.name), pgshell.html_escape(u.role::text))
 $$;
 
-create function pgshell.ui_login_form(p_error text) returns text
+create function pgshell.ui_login_form(p_error text, p_username text default null) returns text
 language sql stable set search_path = pg_catalog, pg_temp as $$
     select format(
         '<form class="login" hx-post="rpc/ui_login" hx-target="#app">'
         '<h1>pg_shell</h1>'
-        '<label>User <input name="username" autocomplete="username" autofocus required></label>'
-        '<label>Password <input name="password" type="password" autocomplete="current-password" required></label>'
+        '<label>User <input name="username" autocomplete="username" value="%s"%s required></label>'
+        '<label>Password <input name="password" type="password" autocomplete="current-password"%s required></label>'
         '<button type="submit">Log in</button>%s</form>',
+        pgshell.html_escape(p_username),
+        case when p_username is null then ' autofocus' else '' end,
+        case when p_username is null then '' else ' autofocus' end,
         case when p_error is null then '' else format('<p class="error" role="alert">%s</p>', pgshell.html_escape(p_error)) end)
 $$;
 
@@ -331,7 +334,7 @@ begin
         perform pgshell.login_failed(username);
         -- htmx swaps only 2xx answers: show the form again with the error.
         perform set_config('response.status', '200', true);
-        return pgshell.ui_login_form('Invalid user name or password.');
+        return pgshell.ui_login_form('Invalid user name or password.', username);
     end if;
     perform pgshell.start_web_session(u);
     return api.ui_home();
@@ -632,7 +635,7 @@ revoke execute on function
     pgshell.cookie_header(text, int), pgshell.web_session_user(text), pgshell.request_cookie(),
     pgshell.start_web_session(pgshell.users), pgshell.login_failed(text), pgshell.pre_request(),
     pgshell.html_escape(text), pgshell.caller_or_null(), pgshell.api_has(text), pgshell.ui_ms(numeric),
-    pgshell.ui_command(json, boolean), pgshell.ui_nav(pgshell.users), pgshell.ui_login_form(text),
+    pgshell.ui_command(json, boolean), pgshell.ui_nav(pgshell.users), pgshell.ui_login_form(text, text),
     api.login(text, text), api.logout(), api.ui_home(), api.ui_login(text, text), api.ui_logout(),
     api.ui_sessions(), api.ui_session(uuid), api.ui_command(bigint), api.ui_new_session(text),
     api.ui_submit(uuid, text), api.ui_cancel(bigint), api.ui_close_session(uuid), api.ui_fork(bigint),

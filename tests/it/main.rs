@@ -5,6 +5,7 @@
 mod support;
 
 mod audit;
+mod browser;
 mod cli;
 mod queue;
 mod replay;

@@ -1,0 +1,181 @@
+//! End to end in a real browser: headless Chromium (driven by playwright-core
+//! from tests/e2e/shell.mjs) against `pg_shell serve` and an in-process
+//! executor. Screenshots land in target/screenshots/.
+//!
+//! Needs Node.js and Chromium (/usr/bin/chromium, or $CHROMIUM). When Chromium
+//! is missing and the test runs as root, it installs the Debian packages
+//! `chromium` and `chromium-driver`; otherwise it fails saying what to install.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+use crate::support::TestDb;
+
+const PASSWORD: &str = "browser-test-password";
+
+fn e2e_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
+}
+
+fn screenshot_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("screenshots")
+}
+
+fn chromium() -> PathBuf {
+    let path = PathBuf::from(std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()));
+    if path.exists() {
+        return path;
+    }
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        panic!(
+            "the browser test needs Chromium at {}: install it (Debian: `apt-get install chromium chromium-driver`) \
+             or point $CHROMIUM at a Chromium binary",
+            path.display()
+        );
+    }
+    let status = Command::new("sh")
+        .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver"])
+        .status()
+        .expect("running apt-get");
+    assert!(status.success() && path.exists(), "installing chromium with apt-get failed ({status})");
+    path
+}
+
+/// playwright-core, installed from tests/e2e/package-lock.json on first use.
+fn node_modules() {
+    let node = Command::new("node").arg("--version").output();
+    assert!(
+        node.as_ref().map(|o| o.status.success()).unwrap_or(false),
+        "the browser test needs Node.js (`node` on PATH): {node:?}"
+    );
+    if e2e_dir().join("node_modules/playwright-core/package.json").exists() {
+        return;
+    }
+    let out = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
+        .current_dir(e2e_dir())
+        .output()
+        .expect("running npm (Node.js's package manager)");
+    assert!(out.status.success(), "npm ci in tests/e2e failed: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// `pg_shell serve` on a free loopback port; killed on drop.
+struct Server {
+    child: Child,
+    url: String,
+    log: PathBuf,
+}
+
+impl Server {
+    fn start(db: &TestDb) -> Server {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{port}.log"));
+        let out = std::fs::File::create(&log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_pg_shell"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .env("DATABASE_URL", &db.conninfo)
+            .env_remove("PG_CONN")
+            .env_remove("PGRST_CONFIG")
+            .env_remove("PG_SHELL_HTML_DIR")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("starting pg_shell serve");
+        let server = Server { child, url: format!("http://127.0.0.1:{port}/"), log };
+        server.wait_ready(port);
+        server
+    }
+
+    /// Until GET / answers 200 (30 s at most).
+    fn wait_ready(&self, port: u16) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) {
+                let _ = s.write_all(b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+                let mut head = [0u8; 12];
+                if s.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.1 200") {
+                    return;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("pg_shell serve did not answer on port {port}: {}", std::fs::read_to_string(&self.log).unwrap_or_default());
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
+    let chromium = chromium();
+    node_modules();
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    pg_shell::db::upsert_user(&db.admin().await, "alice", "user", Some(PASSWORD)).await.unwrap();
+    let server = Server::start(&db);
+    let shots = screenshot_dir();
+
+    let run = tokio::process::Command::new("node")
+        .arg(e2e_dir().join("shell.mjs"))
+        .args([server.url.as_str(), "alice", PASSWORD])
+        .arg(&shots)
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(300), run).await.expect("the browser script timed out").unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no report from the browser script: {stdout}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert!(
+        out.status.success() && report["ok"] == true,
+        "browser run failed: {report:#}\nstderr: {}\nserver log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&server.log).unwrap_or_default()
+    );
+
+    let outputs = &report["outputs"];
+    assert_eq!(outputs["echo hi"], "hi\n");
+    assert_eq!(outputs["pwd"], "/d\n");
+    assert_eq!(outputs["ls /"], "d\n");
+    for name in ["02-terminal.png", "04-phone.png", "05-sessions.png"] {
+        let png = std::fs::read(shots.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(png.starts_with(b"\x89PNG") && png.len() > 5000, "{name} is a real screenshot");
+    }
+    // Replay exists in this build (issue 3): the recorded session re-runs identically.
+    let has_replay = db
+        .admin()
+        .await
+        .query_one("select to_regprocedure('api.request_replay(uuid)') is not null", &[])
+        .await
+        .unwrap()
+        .get::<_, bool>(0);
+    if has_replay {
+        let verdict = report["replay"].as_str().unwrap_or_default();
+        assert!(verdict.contains("verified"), "replay verdict on the page: {verdict:?}");
+    }
+    // The web log-in and commands are on the audit record.
+    let events: Vec<String> = db
+        .admin()
+        .await
+        .query("select event from pgshell.audit_log where actor = 'alice' or event like 'user.login%' order by id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for e in ["user.login_failed", "user.login", "session.created", "command.submitted", "user.logout"] {
+        assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
+    }
+}
