@@ -787,13 +787,14 @@ fn respond(app: &App, schema: &str, r: &Routine, output: &Output, outcome: Outco
             )
         };
         let list: Vec<Map<String, Value>> = serde_json::from_str(h).map_err(|_| bad())?;
+        let ours: Vec<HeaderName> = headers.keys().cloned().collect();
         let mut replaced: Vec<HeaderName> = Vec::new();
         for item in list {
             let (Some((k, Value::String(v))), 1) = (item.iter().next(), item.len()) else { return Err(bad()) };
             let name = HeaderName::from_bytes(k.as_bytes()).map_err(|_| bad())?;
             let value = HeaderValue::from_str(v).map_err(|_| bad())?;
             // A header the gateway set is replaced; the function's own repeat (Set-Cookie) append.
-            if headers.contains_key(&name) && !replaced.contains(&name) {
+            if ours.contains(&name) && !replaced.contains(&name) {
                 headers.remove(&name);
                 replaced.push(name.clone());
             }
@@ -801,7 +802,10 @@ fn respond(app: &App, schema: &str, r: &Routine, output: &Output, outcome: Outco
         }
     }
     let mut resp = (status, Body::from(body)).into_response();
-    resp.headers_mut().extend(headers);
+    let out = resp.headers_mut();
+    for (k, v) in headers.iter() {
+        out.append(k, v.clone());
+    }
     Ok(resp)
 }
 

@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod browser;
 mod cli;
+mod gateway;
 mod queue;
 mod replay;
 mod robustness;
