@@ -294,7 +294,9 @@ language sql stable set search_path = pg_catalog, pg_temp as $$
         '<span class="who">%s <small>(%s)</small></span>'
         '<button class="link" hx-post="rpc/ui_logout" hx-target="#app">log out</button></nav>',
         case when u.role in ('auditor', 'admin')
-             then '<button class="link" hx-get="rpc/ui_audit" hx-target="#main">audit log</button>' else '' end,
+             then '<button class="link" hx-get="rpc/ui_audit" hx-target="#main">audit log</button>' else '' end
+        || case when u.role = 'admin'
+             then '<button class="link" hx-get="rpc/ui_admin" hx-target="#main">admin</button>' else '' end,
         pgshell.html_escape(u.name), pgshell.html_escape(u.role::text))
 $$;
 
@@ -627,6 +629,165 @@ begin
 end $$;
 
 -- ---------------------------------------------------------------------------
+-- Administration (admins only): users and programs
+-- ---------------------------------------------------------------------------
+create function pgshell.require_admin() returns pgshell.users
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare u pgshell.users := pgshell.caller();
+begin
+    if u.role <> 'admin' then
+        raise exception 'only admins manage users and programs' using errcode = '42501';
+    end if;
+    return u;
+end $$;
+
+create function api.admin_users() returns setof json
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform pgshell.require_admin();
+    return query
+        select json_build_object('name', u.name, 'role', u.role, 'disabled', u.disabled,
+                                 'has_password', u.password_hash is not null, 'created_at', u.created_at,
+                                 'web_sessions', (select count(*) from pgshell.web_sessions w
+                                                  where w.user_id = u.id and w.expires_at > now()))
+        from pgshell.users u order by u.name;
+end $$;
+
+-- Creates a user or changes its role and (when given) password.
+create function api.admin_set_user(name text, role text default 'user', password text default null) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare me pgshell.users := pgshell.require_admin(); created boolean; r pgshell.user_role;
+begin
+    begin
+        r := admin_set_user.role::pgshell.user_role;
+    exception when invalid_text_representation then
+        raise exception 'role must be user, auditor or admin' using errcode = '22023';
+    end;
+    if password is not null and length(password) < 8 then
+        raise exception 'a password needs at least 8 characters' using errcode = '22023';
+    end if;
+    if admin_set_user.name = me.name and r <> 'admin' then
+        raise exception 'an admin cannot demote themselves' using errcode = '42501';
+    end if;
+    insert into pgshell.users as u (name, role, password_hash)
+    values (admin_set_user.name, r,
+            case when password is null then null else pgshell.bcrypt(password, pgshell.bcrypt_salt()) end)
+    on conflict on constraint users_name_key do update set role = excluded.role,
+        password_hash = coalesce(excluded.password_hash, u.password_hash)
+    returning (xmax = 0) into created;
+    perform pgshell.audit(case when created then 'user.created' else 'user.updated' end, null, null,
+        jsonb_build_object('user', admin_set_user.name, 'role', r, 'password_set', password is not null));
+    return json_build_object('name', admin_set_user.name, 'role', r, 'created', created);
+end $$;
+
+-- Disables (or enables) a user; disabling ends their web sessions at once.
+create function api.admin_disable_user(name text, disabled boolean default true) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare me pgshell.users := pgshell.require_admin(); uid bigint;
+begin
+    if admin_disable_user.name = me.name and disabled then
+        raise exception 'an admin cannot disable themselves' using errcode = '42501';
+    end if;
+    update pgshell.users u set disabled = admin_disable_user.disabled where u.name = admin_disable_user.name
+    returning u.id into uid;
+    if uid is null then
+        raise exception 'no user %', admin_disable_user.name using errcode = '22023';
+    end if;
+    if disabled then
+        delete from pgshell.web_sessions where user_id = uid;
+    end if;
+    perform pgshell.audit(case when disabled then 'user.disabled' else 'user.enabled' end, null, null,
+        jsonb_build_object('user', admin_disable_user.name));
+    return json_build_object('name', admin_disable_user.name, 'disabled', disabled);
+end $$;
+
+create function api.admin_programs() returns setof json
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform pgshell.require_admin();
+    return query
+        select json_build_object('name', p.name, 'kind', p.kind, 'enabled', p.enabled,
+                                 'module_digest', encode(p.module_digest, 'hex'), 'native_path', p.native_path,
+                                 'description', p.description, 'registered_at', p.registered_at)
+        from pgshell.programs p order by p.name;
+end $$;
+
+create function api.admin_set_program_enabled(name text, enabled boolean) returns json
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare n int;
+begin
+    perform pgshell.require_admin();
+    update pgshell.programs p set enabled = admin_set_program_enabled.enabled where p.name = admin_set_program_enabled.name;
+    get diagnostics n = row_count;
+    if n = 0 then
+        raise exception 'no program %', admin_set_program_enabled.name using errcode = '22023';
+    end if;
+    perform pgshell.audit(case when enabled then 'program.enabled' else 'program.disabled' end, null, null,
+        jsonb_build_object('program', admin_set_program_enabled.name));
+    return json_build_object('name', admin_set_program_enabled.name, 'enabled', enabled);
+end $$;
+
+-- The admin page: users (add, change role or password, disable) and programs (enable/disable).
+create function api.ui_admin() returns api."text/html"
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare users text; programs text;
+begin
+    perform pgshell.require_admin();
+    select string_agg(format(
+        '<tr class="%s"><td>%s</td><td>%s</td><td>%s</td><td class="num">%s</td><td class="actions">'
+        '<button class="link" hx-post="rpc/ui_admin_disable_user" hx-vals=''{"name": "%s", "disabled": %s}'' hx-target="#main">%s</button></td></tr>',
+        case when u ->> 'disabled' = 'true' then 'closed' else 'open' end,
+        pgshell.html_escape(u ->> 'name'), pgshell.html_escape(u ->> 'role'),
+        case when (u ->> 'has_password')::boolean then 'set' else '—' end,
+        pgshell.html_escape(u ->> 'web_sessions'),
+        pgshell.html_escape(u ->> 'name'),  -- names match ^[A-Za-z0-9_][A-Za-z0-9_.@-]*$: safe inside JSON
+        case when u ->> 'disabled' = 'true' then 'false' else 'true' end,
+        case when u ->> 'disabled' = 'true' then 'enable' else 'disable' end), '')
+    into users from api.admin_users() u;
+    select string_agg(format(
+        '<tr class="%s"><td><code>%s</code></td><td>%s</td><td><code>%s</code></td><td class="actions">'
+        '<button class="link" hx-post="rpc/ui_admin_program" hx-vals=''{"name": "%s", "enabled": %s}'' hx-target="#main">%s</button></td></tr>',
+        case when (p ->> 'enabled')::boolean then 'open' else 'closed' end,
+        pgshell.html_escape(p ->> 'name'), pgshell.html_escape(p ->> 'kind'),
+        pgshell.html_escape(coalesce(p ->> 'native_path', left(p ->> 'module_digest', 12))),
+        pgshell.html_escape(p ->> 'name'),  -- program names match ^[A-Za-z0-9_][A-Za-z0-9_.+-]*$ or '['
+        case when (p ->> 'enabled')::boolean then 'false' else 'true' end,
+        case when (p ->> 'enabled')::boolean then 'disable' else 'enable' end), '')
+    into programs from api.admin_programs() p;
+    return format(
+        '<section class="admin"><h2>Users</h2>'
+        '<form class="new" hx-post="rpc/ui_admin_set_user" hx-target="#main">'
+        '<input name="name" placeholder="user name" required aria-label="user name">'
+        '<select name="role" aria-label="role"><option>user</option><option>auditor</option><option>admin</option></select>'
+        '<input name="password" type="password" placeholder="password (8+ characters)" minlength="8" required aria-label="password">'
+        '<button type="submit">Add or update</button></form>'
+        '<table><thead><tr><th>name</th><th>role</th><th>password</th><th>web sessions</th><th></th></tr></thead><tbody>%s</tbody></table>'
+        '<h2>Programs</h2><table><thead><tr><th>name</th><th>kind</th><th>module / path</th><th></th></tr></thead><tbody>%s</tbody></table>'
+        '</section>', users, programs);
+end $$;
+
+create function api.ui_admin_set_user(name text, role text, password text) returns api."text/html"
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform api.admin_set_user(name, role, password);
+    return api.ui_admin();
+end $$;
+
+create function api.ui_admin_disable_user(name text, disabled boolean) returns api."text/html"
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform api.admin_disable_user(name, disabled);
+    return api.ui_admin();
+end $$;
+
+create function api.ui_admin_program(name text, enabled boolean) returns api."text/html"
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+begin
+    perform api.admin_set_program_enabled(name, enabled);
+    return api.ui_admin();
+end $$;
+
+-- ---------------------------------------------------------------------------
 -- Privileges. New functions are executable by PUBLIC by default: revoke that
 -- for this file's functions, then grant precisely.
 -- ---------------------------------------------------------------------------
@@ -639,7 +800,11 @@ revoke execute on function
     api.login(text, text), api.logout(), api.ui_home(), api.ui_login(text, text), api.ui_logout(),
     api.ui_sessions(), api.ui_session(uuid), api.ui_command(bigint), api.ui_new_session(text),
     api.ui_submit(uuid, text), api.ui_cancel(bigint), api.ui_close_session(uuid), api.ui_fork(bigint),
-    api.ui_replay_status(bigint), api.ui_replay(uuid), api.ui_audit(text, text, text, text)
+    api.ui_replay_status(bigint), api.ui_replay(uuid), api.ui_audit(text, text, text, text),
+    pgshell.require_admin(), api.admin_users(), api.admin_set_user(text, text, text),
+    api.admin_disable_user(text, boolean), api.admin_programs(), api.admin_set_program_enabled(text, boolean),
+    api.ui_admin(), api.ui_admin_set_user(text, text, text), api.ui_admin_disable_user(text, boolean),
+    api.ui_admin_program(text, boolean)
     from public;
 
 -- Anonymous web requests may log in, log out, see the log-in form and run the
@@ -657,5 +822,8 @@ grant execute on function pgshell.html_escape(text)
 grant execute on function
     api.ui_sessions(), api.ui_session(uuid), api.ui_command(bigint), api.ui_new_session(text),
     api.ui_submit(uuid, text), api.ui_cancel(bigint), api.ui_close_session(uuid), api.ui_fork(bigint),
-    api.ui_replay_status(bigint), api.ui_replay(uuid), api.ui_audit(text, text, text, text)
+    api.ui_replay_status(bigint), api.ui_replay(uuid), api.ui_audit(text, text, text, text),
+    api.admin_users(), api.admin_set_user(text, text, text), api.admin_disable_user(text, boolean),
+    api.admin_programs(), api.admin_set_program_enabled(text, boolean), api.ui_admin(),
+    api.ui_admin_set_user(text, text, text), api.ui_admin_disable_user(text, boolean), api.ui_admin_program(text, boolean)
     to pgshell_user, pgshell_auditor, pgshell_admin;

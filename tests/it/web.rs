@@ -318,9 +318,7 @@ async fn other_users_sessions_are_refused_through_every_html_endpoint() {
     ];
     for (sql, p) in &calls {
         let r = request(&c, Some(&bob), sql, &[p.as_ref()]).await;
-        let code = r.sqlstate();
-        // 0A000 only where issue 3's function is not installed; never an answer.
-        assert!(code == "42501" || code == "0A000", "{sql}: {code}");
+        assert_eq!(r.sqlstate(), "42501", "{sql}");
     }
     let r = request(&c, Some(&bob), "api.ui_submit($1, 'echo mine')", &[&s]).await;
     assert_eq!(r.sqlstate(), "42501");
@@ -377,4 +375,50 @@ async fn the_first_admin_is_created_once_and_can_log_in() {
     let token = r.cookie_token();
     assert_eq!(request(&c, Some(&token), "current_user", &[]).await.ok(), "pgshell_admin");
     assert!(request(&c, Some(&token), "api.ui_home()", &[]).await.ok().contains("audit log"));
+}
+
+#[tokio::test]
+async fn admins_manage_users_and_programs_and_nobody_else_does() {
+    let db = TestDb::new().await;
+    add_user(&db, "root", "admin").await;
+    add_user(&db, "alice", "user").await;
+    add_user(&db, "eve", "auditor").await;
+    let c = db.admin().await;
+    let root = login(&c, "root").await;
+
+    // Add a user through the admin page; she can log in at once.
+    let page = request(&c, Some(&root), "api.ui_admin_set_user('carol', 'auditor', 'carols-password')", &[]).await;
+    assert!(page.ok().contains("<td>carol</td><td>auditor</td>"), "{}", page.ok());
+    let r = request(&c, None, "api.login('carol', 'carols-password')", &[]).await;
+    let carol = r.cookie_token();
+    assert_eq!(request(&c, Some(&carol), "current_user", &[]).await.ok(), "pgshell_auditor");
+    // Disabling ends her web sessions.
+    request(&c, Some(&root), "api.ui_admin_disable_user('carol', true)", &[]).await.ok();
+    assert_eq!(request(&c, Some(&carol), "coalesce(pgshell.caller_name(), '-')", &[]).await.ok(), "-");
+    // Programs: disable one, and the resolver's table says so.
+    let page = request(&c, Some(&root), "api.ui_admin_program('echo', false)", &[]).await;
+    assert!(page.ok().contains("ui_admin_program"));
+    let enabled: bool =
+        c.query_one("select enabled from pgshell.programs where name = 'echo'", &[]).await.unwrap().get(0);
+    assert!(!enabled);
+    assert_eq!(request(&c, Some(&root), "api.admin_set_user('x', 'wizard')", &[]).await.sqlstate(), "22023");
+    assert_eq!(request(&c, Some(&root), "api.admin_set_user('root', 'user')", &[]).await.sqlstate(), "42501");
+    for e in ["user.created", "user.disabled", "program.disabled"] {
+        assert_eq!(audit_events(&db, e).await.iter().filter(|a| a["actor"] == "root").count(), 1, "{e}");
+    }
+
+    for who in ["alice", "eve"] {
+        let t = login(&c, who).await;
+        for sql in [
+            "api.ui_admin()",
+            "api.admin_users()::text",
+            "api.admin_set_user('mallory', 'admin', 'mallorys-password')",
+            "api.admin_disable_user('root')",
+            "api.admin_set_program_enabled('echo', true)",
+        ] {
+            assert_eq!(request(&c, Some(&t), sql, &[]).await.sqlstate(), "42501", "{who}: {sql}");
+        }
+        assert!(!request(&c, Some(&t), "api.ui_home()", &[]).await.ok().contains("rpc/ui_admin"), "no admin link for {who}");
+    }
+    assert!(request(&c, Some(&root), "api.ui_home()", &[]).await.ok().contains("rpc/ui_admin"));
 }
