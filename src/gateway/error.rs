@@ -7,28 +7,49 @@ use axum::http::{header, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
+/// Boxed: errors are the cold path, and `Result<_, ApiError>` stays small.
 #[derive(Debug, Clone)]
-pub struct ApiError {
+pub struct ApiError(Box<ErrorBody>);
+
+#[derive(Debug, Clone)]
+pub struct ErrorBody {
     pub status: StatusCode,
     pub code: String,
     pub message: String,
-    pub details: Option<Value>,
-    pub hint: Option<Value>,
+    pub details: Option<String>,
+    pub hint: Option<String>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl std::ops::Deref for ApiError {
+    type Target = ErrorBody;
+    fn deref(&self) -> &ErrorBody {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut ErrorBody {
+        &mut self.0
+    }
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code: code.into(), message: message.into(), details: None, hint: None, headers: Vec::new() }
+        ApiError::from_body(ErrorBody { status, code: code.into(), message: message.into(), details: None, hint: None, headers: Vec::new() })
+    }
+
+    fn from_body(b: ErrorBody) -> ApiError {
+        ApiError(Box::new(b))
     }
 
     pub fn details(mut self, d: impl Into<String>) -> ApiError {
-        self.details = Some(Value::String(d.into()));
+        self.details = Some(d.into());
         self
     }
 
     pub fn hint(mut self, h: impl Into<String>) -> ApiError {
-        self.hint = Some(Value::String(h.into()));
+        self.hint = Some(h.into());
         self
     }
 
@@ -56,14 +77,14 @@ impl ApiError {
             return raise_pgrst(db.message(), db.detail());
         }
         let status = sqlstate_status(code, db.message(), authenticated);
-        let mut err = ApiError {
+        let mut err = ApiError::from_body(ErrorBody {
             status,
             code: code.to_string(),
             message: db.message().to_string(),
-            details: db.detail().map(|d| Value::String(d.to_string())),
-            hint: db.hint().map(|h| Value::String(h.to_string())),
+            details: db.detail().map(str::to_string),
+            hint: db.hint().map(str::to_string),
             headers: Vec::new(),
-        };
+        });
         if status == StatusCode::UNAUTHORIZED {
             err = err.header(header::WWW_AUTHENTICATE, "Bearer");
         }
@@ -84,13 +105,14 @@ impl std::fmt::Display for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = self.body().to_string();
-        let mut resp = (self.status, body).into_response();
+        let ApiError(e) = self;
+        let mut resp = (e.status, body).into_response();
         let h = resp.headers_mut();
         h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json; charset=utf-8"));
-        if let Ok(v) = HeaderValue::from_str(&format!("pg_shell; error={}", self.code)) {
+        if let Ok(v) = HeaderValue::from_str(&format!("pg_shell; error={}", e.code)) {
             h.insert(HeaderName::from_static("proxy-status"), v);
         }
-        for (k, v) in self.headers {
+        for (k, v) in e.headers {
             h.append(k, v);
         }
         resp
@@ -163,14 +185,14 @@ fn raise_pgrst(message: &str, detail: Option<&str>) -> ApiError {
     let Some(status) = status else {
         return parse_error(format!("Invalid JSON value for DETAIL: '{detail}'"), DET_HINT);
     };
-    let mut err = ApiError {
+    let mut err = ApiError::from_body(ErrorBody {
         status,
         code: msg["code"].as_str().unwrap_or_default().to_string(),
         message: msg["message"].as_str().unwrap_or_default().to_string(),
-        details: msg.get("details").filter(|v| !v.is_null()).cloned(),
-        hint: msg.get("hint").filter(|v| !v.is_null()).cloned(),
+        details: msg.get("details").and_then(text_of),
+        hint: msg.get("hint").and_then(text_of),
         headers: Vec::new(),
-    };
+    });
     if let Some(h) = det["headers"].as_object() {
         for (k, v) in h {
             if let (Ok(name), Some(v)) = (HeaderName::from_bytes(k.as_bytes()), v.as_str()) {
@@ -179,6 +201,15 @@ fn raise_pgrst(message: &str, detail: Option<&str>) -> ApiError {
         }
     }
     err
+}
+
+/// A JSON value as text: strings as they are, null as absent, others as JSON.
+fn text_of(v: &Value) -> Option<String> {
+    match v {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
 }
 
 #[cfg(test)]
