@@ -639,6 +639,16 @@ async fn run_in_workdir(
             clock_base_ns,
             random_seed,
             cancel,
+            recorded_mtimes: before
+                .env
+                .tree
+                .entries
+                .values()
+                .filter_map(|e| match e {
+                    env::Entry::File { mtime_ns, .. } | env::Entry::Dir { mtime_ns, .. } => Some(*mtime_ns as u64),
+                    env::Entry::Symlink { .. } => None,
+                })
+                .collect(),
         };
         let out = f(&inv);
         let tl = TreeLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };

@@ -121,6 +121,9 @@ pub struct Invocation<'a> {
     pub random_seed: [u8; 16],
     /// Set by the executor when the user cancels the command.
     pub cancel: Arc<AtomicBool>,
+    /// Modification times (ns) of the files as materialized; any other time a
+    /// guest sees belongs to a change made during this run.
+    pub recorded_mtimes: std::collections::HashSet<u64>,
 }
 
 /// What a run produced.

@@ -47,6 +47,28 @@ struct Ctx {
     limiter: MemoryCap,
     clock: VirtualClock,
     stop: Option<Stop>,
+    stat: StatView,
+    trampoline: Option<Trampoline>,
+}
+
+/// What the guest sees of file metadata: inode numbers in order of first
+/// sight, one device, access and change times equal to the modification time,
+/// times of files changed during this run (any time that is not one the files
+/// were materialized with) equal to the command's recorded clock base (what
+/// the scan records for them), directory sizes fixed. Host
+/// inode numbers, tmpfs vs ext4 sizes and real timestamps never reach a guest,
+/// so `ls -li` replays byte for byte.
+struct StatView {
+    inodes: HashMap<u64, u64>,
+    /// Times the files were materialized with; any other is this run's own.
+    recorded_mtimes: std::collections::HashSet<u64>,
+}
+
+impl StatView {
+    fn inode(&mut self, host: u64) -> u64 {
+        let next = self.inodes.len() as u64 + 1;
+        *self.inodes.entry(host).or_insert(next)
+    }
 }
 
 /// Caps linear memory and remembers that it refused a growth, since the
@@ -150,6 +172,48 @@ impl WasiRuntime {
         })?;
         // Sleeps advance virtual time and return at once; see `poll_oneoff`.
         linker.func_wrap("wasi_snapshot_preview1", "poll_oneoff", poll_oneoff)?;
+        // Metadata calls run wasmtime-wasi's own implementation (kept under
+        // another module name, reached through a trampoline; see `Trampoline`)
+        // and then rewrite what would leak the host.
+        for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir"] {
+            linker.alias("wasi_snapshot_preview1", name, ORIGINAL, name)?;
+        }
+        let tramp = Arc::new(Module::new(&engine, TRAMPOLINE_WAT).map_err(anyhow::Error::from).context("compiling the metadata trampoline")?);
+        let (orig, t) = (linker.clone(), tramp.clone());
+        linker.func_wrap("wasi_snapshot_preview1", "fd_filestat_get", move |mut caller: Caller<'_, Ctx>, fd: i32, buf: i32| {
+            let f = trampoline(&orig, &t, &mut caller)?.fd_filestat_get;
+            let errno = f.call(&mut caller, (fd, buf))?;
+            if errno == 0 {
+                virtualize_filestat(&mut caller, buf);
+            }
+            Ok(errno)
+        })?;
+        let (orig, t) = (linker.clone(), tramp.clone());
+        linker.func_wrap(
+            "wasi_snapshot_preview1",
+            "path_filestat_get",
+            move |mut caller: Caller<'_, Ctx>, fd: i32, flags: i32, path: i32, len: i32, buf: i32| {
+                let f = trampoline(&orig, &t, &mut caller)?.path_filestat_get;
+                let errno = f.call(&mut caller, (fd, flags, path, len, buf))?;
+                if errno == 0 {
+                    virtualize_filestat(&mut caller, buf);
+                }
+                Ok(errno)
+            },
+        )?;
+        let (orig, t) = (linker.clone(), tramp.clone());
+        linker.func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_readdir",
+            move |mut caller: Caller<'_, Ctx>, fd: i32, buf: i32, len: i32, cookie: i64, used: i32| {
+                let f = trampoline(&orig, &t, &mut caller)?.fd_readdir;
+                let errno = f.call(&mut caller, (fd, buf, len, cookie, used))?;
+                if errno == 0 {
+                    virtualize_dirents(&mut caller, buf, used);
+                }
+                Ok(errno)
+            },
+        )?;
 
         let mut h = std::collections::hash_map::DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut h);
@@ -296,6 +360,8 @@ impl WasiRuntime {
             },
             clock,
             stop: None,
+            trampoline: None,
+            stat: StatView { inodes: HashMap::new(), recorded_mtimes: inv.recorded_mtimes.clone() },
         };
 
         let mut store = Store::new(&self.engine, ctx);
@@ -381,6 +447,104 @@ fn derive_seed(seed: &[u8; 16], purpose: &[u8]) -> [u8; 32] {
     v.extend_from_slice(seed);
     v.extend_from_slice(purpose);
     sha256(&v)
+}
+
+// --- metadata ---------------------------------------------------------------
+
+/// The module name under which wasmtime-wasi's own metadata functions stay reachable.
+const ORIGINAL: &str = "pg_shell_wasi_original";
+
+/// wasmtime-wasi's preview1 functions find the guest's memory through their
+/// caller's `memory` export, so a host function cannot simply call them. A
+/// tiny wasm module that imports the guest's memory (and re-exports it) and
+/// the original functions, and wraps each in a wasm function, makes the
+/// original see the guest's memory again. Instantiated lazily, once per run
+/// that reads metadata (a few microseconds).
+const TRAMPOLINE_WAT: &str = r#"
+(module
+  (import "env" "memory" (memory 0))
+  (import "orig" "fd_filestat_get" (func $fs (param i32 i32) (result i32)))
+  (import "orig" "path_filestat_get" (func $ps (param i32 i32 i32 i32 i32) (result i32)))
+  (import "orig" "fd_readdir" (func $rd (param i32 i32 i32 i64 i32) (result i32)))
+  (export "memory" (memory 0))
+  (func (export "fd_filestat_get") (param i32 i32) (result i32)
+    local.get 0 local.get 1 call $fs)
+  (func (export "path_filestat_get") (param i32 i32 i32 i32 i32) (result i32)
+    local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 call $ps)
+  (func (export "fd_readdir") (param i32 i32 i32 i64 i32) (result i32)
+    local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 call $rd))
+"#;
+
+#[derive(Clone)]
+struct Trampoline {
+    fd_filestat_get: wasmtime::TypedFunc<(i32, i32), i32>,
+    path_filestat_get: wasmtime::TypedFunc<(i32, i32, i32, i32, i32), i32>,
+    fd_readdir: wasmtime::TypedFunc<(i32, i32, i32, i64, i32), i32>,
+}
+
+fn trampoline(linker: &Linker<Ctx>, module: &Module, caller: &mut Caller<'_, Ctx>) -> wasmtime::Result<Trampoline> {
+    if let Some(t) = &caller.data().trampoline {
+        return Ok(t.clone());
+    }
+    let memory = caller
+        .get_export("memory")
+        .and_then(|e| e.into_memory())
+        .ok_or_else(|| wasmtime::format_err!("the guest exports no memory"))?;
+    let mut imports: Vec<wasmtime::Extern> = vec![memory.into()];
+    for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir"] {
+        imports.push(linker.get(&mut *caller, ORIGINAL, name)?);
+    }
+    let instance = wasmtime::Instance::new(&mut *caller, module, &imports)?;
+    let t = Trampoline {
+        fd_filestat_get: instance.get_typed_func(&mut *caller, "fd_filestat_get")?,
+        path_filestat_get: instance.get_typed_func(&mut *caller, "path_filestat_get")?,
+        fd_readdir: instance.get_typed_func(&mut *caller, "fd_readdir")?,
+    };
+    caller.data_mut().trampoline = Some(t.clone());
+    Ok(t)
+}
+
+const FILETYPE_DIRECTORY: u8 = 3;
+
+/// Rewrites a 64-byte preview1 filestat (dev @0, ino @8, filetype @16,
+/// nlink @24, size @32, atim @40, mtim @48, ctim @56) in guest memory.
+fn virtualize_filestat(caller: &mut Caller<'_, Ctx>, buf: i32) {
+    let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else { return };
+    let (mem, ctx) = memory.data_and_store_mut(caller);
+    let b = buf as u32 as usize;
+    let Some(st) = mem.get_mut(b..b + 64) else { return };
+    let get = |st: &[u8], at: usize| u64::from_le_bytes(st[at..at + 8].try_into().unwrap());
+    let ino = ctx.stat.inode(get(st, 8));
+    let mut mtim = get(st, 48);
+    if !ctx.stat.recorded_mtimes.contains(&mtim) {
+        mtim = ctx.clock.base_ns;
+    }
+    st[0..8].copy_from_slice(&1u64.to_le_bytes());
+    st[8..16].copy_from_slice(&ino.to_le_bytes());
+    if st[16] == FILETYPE_DIRECTORY {
+        st[32..40].copy_from_slice(&4096u64.to_le_bytes());
+    }
+    for at in [40, 48, 56] {
+        st[at..at + 8].copy_from_slice(&mtim.to_le_bytes());
+    }
+}
+
+/// Rewrites d_ino (@8) of each complete 24-byte dirent header in a readdir buffer.
+fn virtualize_dirents(caller: &mut Caller<'_, Ctx>, buf: i32, used_ptr: i32) {
+    let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else { return };
+    let (mem, ctx) = memory.data_and_store_mut(caller);
+    let u = used_ptr as u32 as usize;
+    let Some(used) = mem.get(u..u + 4).map(|x| u32::from_le_bytes(x.try_into().unwrap()) as usize) else { return };
+    let start = buf as u32 as usize;
+    let Some(region) = mem.get_mut(start..start.saturating_add(used)) else { return };
+    let mut at = 0;
+    while at + 24 <= region.len() {
+        let host = u64::from_le_bytes(region[at + 8..at + 16].try_into().unwrap());
+        let virt = ctx.stat.inode(host);
+        region[at + 8..at + 16].copy_from_slice(&virt.to_le_bytes());
+        let namlen = u32::from_le_bytes(region[at + 16..at + 20].try_into().unwrap()) as usize;
+        at += 24 + namlen;
+    }
 }
 
 // --- poll_oneoff ------------------------------------------------------------

@@ -168,7 +168,7 @@ async fn rerunning_from_the_record_gives_identical_results() {
     let mut u = db.user("alice").await;
     let s = u.session().await;
     let mut ids = Vec::new();
-    for line in ["writefile a 'alpha\nbeta\n'", "mkdir d", "touch d/x", "clockrand", "ls -l", "sort a", "date", "sha256sum a", "wc a", "cd d", "ls -la"] {
+    for line in ["writefile a 'alpha\nbeta\n'", "mkdir d", "touch d/x", "clockrand", "ls -l", "sort a", "date", "sha256sum a", "wc a", "cd d", "ls -la", "ls -lai /", "touch /a", "ls -l --full-time /"] {
         let c = u.run(s, line).await;
         assert_eq!(c.outcome(), "exited", "{line}: {}", c.stderr());
         ids.push(c.id);
@@ -188,4 +188,24 @@ async fn rerunning_from_the_record_gives_identical_results() {
         assert_eq!(r.out.fuel.map(|f| f as i64), row.get::<_, Option<i64>>(3), "fuel of command {id}");
         assert_eq!(r.env_after.to_vec(), row.get::<_, Vec<u8>>(4), "environment after command {id}");
     }
+}
+
+#[tokio::test]
+async fn file_metadata_seen_by_the_guest_is_virtual() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    u.run(s, "mkdir d").await;
+    let t = u.run(s, "touch d/f").await;
+    let c = u.run(s, "ls -l --full-time d").await;
+    assert_eq!(c.exit_code, Some(0), "{}", c.stderr());
+    // (uutils' ls cannot show inode numbers under WASI; the rerun test covers
+    // `ls -lai`, whose output would differ run to run if host inodes leaked.)
+    // The file's time is the recorded clock of the command that touched it.
+    let admin = db.admin().await;
+    let base: i64 = admin.query_one("select clock_base_ns from pgshell.commands where id = $1", &[&t.id]).await.unwrap().get(0);
+    let secs = base / 1_000_000_000;
+    let nanos = base % 1_000_000_000;
+    assert!(c.stdout().contains(&format!(".{nanos:09}")), "mtime {secs}.{nanos:09} not in {}", c.stdout());
 }

@@ -1,0 +1,115 @@
+//! Prints pg_shell's headline figures on this machine:
+//!   1. submit-to-result latency of `echo hi` (median, p90, p99 over N runs),
+//!   2. throughput of `echo hi` across sessions (commands/s),
+//!   3. replay throughput (commands re-executed and verified per second),
+//!   4. `audit verify` time for an audit log of 100,000 rows.
+//!
+//! Run: `cargo run --example figures` (add `-- 200` for a quicker pass).
+//! Uses a throwaway PostgreSQL with fsync on, as a real deployment would.
+
+use std::time::{Duration, Instant};
+
+use pg_shell::cli::InProcessExecutor;
+use pg_shell::client::ShellClient;
+use pg_shell::executor::{Executor, ExecutorConfig};
+use pg_shell::pgcluster::{Cluster, ClusterOptions};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let dir = tempfile::Builder::new().prefix("pg_shell-figures-").tempdir_in("/tmp")?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
+    }
+    let root = dir.path().to_path_buf();
+    let cluster = tokio::task::spawn_blocking(move || {
+        let mut o = ClusterOptions::new(root);
+        o.fsync = true;
+        o.extra_settings.push(("max_connections".into(), "200".into()));
+        Cluster::start(o)
+    })
+    .await??;
+    let conninfo = cluster.connection_string("postgres");
+    let mut admin = pg_shell::db::connect_plain(&conninfo).await?;
+    pg_shell::db::migrate(&mut admin).await?;
+    pg_shell::db::register_bundled(&mut admin, false).await?;
+    pg_shell::db::upsert_user(&admin, "bench", "user", None).await?;
+    let mut config = ExecutorConfig::new(conninfo.clone());
+    config.concurrency = 4;
+    let ex = InProcessExecutor::start(config.clone())?;
+    println!("machine: {} cores; PostgreSQL with fsync on; debug build of pg_shell, optimized dependencies", std::thread::available_parallelism()?.get());
+
+    // 1. Latency, one command at a time.
+    let mut c = ShellClient::connect(&conninfo, "bench").await?;
+    let s = c.create_session(Some("latency")).await?;
+    c.run(s, "echo warm").await?; // compiles or loads the module once
+    let mut lat = Vec::with_capacity(n);
+    for _ in 0..n {
+        let t = Instant::now();
+        let r = c.run(s, "echo hi").await?;
+        lat.push(t.elapsed());
+        anyhow::ensure!(r.stdout() == "hi\n", "unexpected result: {r:?}");
+    }
+    lat.sort();
+    let pct = |p: f64| lat[((lat.len() as f64 - 1.0) * p) as usize];
+    println!(
+        "echo hi, submit to result over {n} runs: median {:.2} ms, p90 {:.2} ms, p99 {:.2} ms",
+        ms(pct(0.5)),
+        ms(pct(0.9)),
+        ms(pct(0.99))
+    );
+
+    // 2. Throughput across 8 sessions.
+    let sessions: Vec<_> = futures_util::future::try_join_all((0..8).map(|_| c.create_session(Some("throughput")))).await?;
+    let t = Instant::now();
+    let mut last = Vec::new();
+    for i in 0..n {
+        last.push(c.submit(sessions[i % 8], "echo hi").await?);
+    }
+    for id in last.iter().rev().take(8) {
+        c.wait(*id, Duration::from_secs(600)).await?;
+    }
+    let secs = t.elapsed().as_secs_f64();
+    println!("echo hi across 8 sessions, executor concurrency 4: {n} commands in {secs:.2} s = {:.0} commands/s", n as f64 / secs);
+    ex.stop().await?;
+
+    // 3. Replay throughput of the latency session.
+    let replayer = Executor::new(config)?;
+    let t = Instant::now();
+    let report = pg_shell::replay::replay_session(&replayer, &admin, s, &Default::default()).await?;
+    let secs = t.elapsed().as_secs_f64();
+    println!(
+        "replay: {} commands re-executed, {} verified, in {secs:.2} s = {:.0} commands/s (one session, sequential)",
+        report.commands,
+        report.verified,
+        report.commands as f64 / secs
+    );
+
+    // 4. Audit verify at 100,000 rows.
+    let have: i64 = admin.query_one("select count(*) from pgshell.audit_log", &[]).await?.get(0);
+    let t = Instant::now();
+    // In transactions of 1,000 rows, as a busy system would append them.
+    let missing = (100_000 - have).max(0);
+    for start in (0..missing).step_by(1000) {
+        let n = (missing - start).min(1000);
+        admin
+            .batch_execute(&format!(
+                "select pgshell.audit('bench.event', null, null, jsonb_build_object('i', i)) from generate_series(1, {n}) i"
+            ))
+            .await?;
+    }
+    println!("appended {} audit rows in {:.1} s", 100_000 - have, t.elapsed().as_secs_f64());
+    let t = Instant::now();
+    let problems = admin.query("select * from pgshell.audit_problems(10)", &[]).await?;
+    let rows: i64 = admin.query_one("select count(*) from pgshell.audit_log", &[]).await?.get(0);
+    println!("audit verify: {rows} rows, {} problems, {:.0} ms", problems.len(), t.elapsed().as_secs_f64() * 1000.0);
+    drop(admin);
+    tokio::task::spawn_blocking(move || cluster.stop(true)).await??;
+    Ok(())
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
