@@ -481,7 +481,7 @@ returns table (
     env_before bytea, head_env bytea, owner_name text, random_seed bytea, clock_base_ns bigint,
     session_limits jsonb, cancel_requested boolean)
 language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
-declare max_attempts int := pgshell.setting('max_attempts')::int; lost record;
+declare max_attempts int := pgshell.setting('max_attempts')::int; lost record; r record;
 begin
     for lost in
         update pgshell.commands c
@@ -497,31 +497,41 @@ begin
         perform pg_notify('pg_shell_done', lost.session_id::text || ' ' || lost.id::text);
     end loop;
 
-    return query
-    with picked as (
-        select c.id from pgshell.commands c
-        where (c.status = 'queued' or (c.status = 'running' and c.lease_expires_at < now()))
-          and not exists (
-              select 1 from pgshell.commands p
-              where p.session_id = c.session_id and p.id < c.id and p.status in ('queued', 'running'))
-        order by c.id
-        limit p_limit
-        for update of c skip locked
-    ), claimed as (
-        update pgshell.commands c
-        set status = 'running', claimed_by = p_executor, claim_token = gen_random_uuid(),
-            attempt = c.attempt + 1, lease_expires_at = now() + make_interval(secs => p_lease_ms / 1000.0),
-            started_at = now()
-        from picked where c.id = picked.id
-        returning c.*
-    )
-    select cl.id, cl.session_id, cl.seq, cl.line, cl.attempt, cl.claim_token,
-           cl.env_before, s.head_env, u.name, cl.random_seed, cl.clock_base_ns,
-           s.limits, cl.cancel_requested
-    from claimed cl
-    join pgshell.sessions s on s.id = cl.session_id
-    join pgshell.users u on u.id = s.owner_id
-    order by cl.id;
+    for r in
+        with picked as (
+            select c.id from pgshell.commands c
+            where (c.status = 'queued' or (c.status = 'running' and c.lease_expires_at < now()))
+              and not exists (
+                  select 1 from pgshell.commands p
+                  where p.session_id = c.session_id and p.id < c.id and p.status in ('queued', 'running'))
+            order by c.id
+            limit p_limit
+            for update of c skip locked
+        ), claimed as (
+            update pgshell.commands c
+            set status = 'running', claimed_by = p_executor, claim_token = gen_random_uuid(),
+                attempt = c.attempt + 1, lease_expires_at = now() + make_interval(secs => p_lease_ms / 1000.0),
+                started_at = now()
+            from picked where c.id = picked.id
+            returning c.*
+        )
+        select cl.id, cl.session_id, cl.seq, cl.line, cl.attempt, cl.claim_token,
+               cl.env_before, s.head_env, u.name, cl.random_seed, cl.clock_base_ns,
+               s.limits, cl.cancel_requested
+        from claimed cl
+        join pgshell.sessions s on s.id = cl.session_id
+        join pgshell.users u on u.id = s.owner_id
+        order by cl.id
+    loop
+        -- Who took it, and whether it was rescued from an executor whose lease expired.
+        perform pgshell.audit(case when r.attempt > 1 then 'command.rescued' else 'command.claimed' end,
+            r.session_id, r.id, jsonb_build_object('executor', p_executor, 'attempt', r.attempt));
+        id := r.id; session_id := r.session_id; seq := r.seq; line := r.line; attempt := r.attempt;
+        claim_token := r.claim_token; env_before := r.env_before; head_env := r.head_env;
+        owner_name := r.name; random_seed := r.random_seed; clock_base_ns := r.clock_base_ns;
+        session_limits := r.limits; cancel_requested := r.cancel_requested;
+        return next;
+    end loop;
 end $$;
 
 -- Records a result. Accepted only from the holder of the current claim
@@ -572,10 +582,21 @@ begin
     if p_env_after is not null then
         update pgshell.sessions set head_env = p_env_after where id = c.session_id;
     end if;
-    perform pgshell.audit(case when p_status = 'cancelled' then 'command.cancelled' else 'command.completed' end,
-        c.session_id, p_id,
-        json_build_object('outcome', p_outcome, 'exit_code', p_exit_code, 'executor', c.claimed_by,
-                          'attempt', c.attempt, 'fuel', p_fuel)::jsonb);
+    -- The completion event vouches for the stored result: `audit verify`
+    -- recomputes these digests from the row.
+    if p_status = 'cancelled' then
+        perform pgshell.audit('command.cancelled', c.session_id, p_id,
+            jsonb_build_object('was', 'running', 'executor', c.claimed_by));
+    else
+        perform pgshell.audit('command.completed', c.session_id, p_id, jsonb_build_object(
+            'outcome', p_outcome, 'exit_code', p_exit_code, 'executor', c.claimed_by,
+            'attempt', c.attempt, 'fuel', p_fuel,
+            'stdout_sha256', encode(sha256(coalesce(p_stdout, '')), 'hex'),
+            'stderr_sha256', encode(sha256(coalesce(p_stderr, '')), 'hex'),
+            'env_before', encode(p_env_before, 'hex'),
+            'env_after', encode(p_env_after, 'hex'),
+            'program_digest', encode(p_program_digest, 'hex')));
+    end if;
     perform pg_notify('pg_shell_done', c.session_id::text || ' ' || p_id::text);
     return true;
 end $$;

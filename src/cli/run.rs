@@ -12,20 +12,41 @@ use super::executor::ExecutorArgs;
 use super::{DbArgs, InProcessExecutor, UserArg};
 use crate::client::{CommandView, ShellClient};
 
+/// What `run` and `shell` share: where the database is, who the user is, and
+/// the executor to start in this process when no other one is alive.
 #[derive(Args, Debug)]
-pub struct Run {
+pub struct ClientArgs {
     #[command(flatten)]
     pub db: DbArgs,
     #[command(flatten)]
     pub user: UserArg,
     #[command(flatten)]
     pub executor: ExecutorArgs,
-    /// Session to run in; a new one is created (and its id printed to stderr) if omitted.
-    #[arg(long, short = 's')]
-    pub session: Option<Uuid>,
     /// Never start an executor in this process (wait for an external one).
     #[arg(long)]
     pub no_executor: bool,
+}
+
+impl ClientArgs {
+    /// Resolves the database, makes sure the user exists, starts an executor
+    /// if needed, and connects as the user.
+    pub async fn connect(&self) -> Result<(ShellClient, Option<InProcessExecutor>)> {
+        let target = self.db.resolve(false).await?;
+        let user = self.user.name();
+        super::prepare_local_user(&target.conninfo, &user).await?;
+        let ex = start_executor_if_needed(self.no_executor, &target.conninfo, &self.executor).await?;
+        let client = ShellClient::connect(&target.conninfo, &user).await?;
+        Ok((client, ex))
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Run {
+    #[command(flatten)]
+    pub client: ClientArgs,
+    /// Session to run in; a new one is created (and its id printed to stderr) if omitted.
+    #[arg(long, short = 's')]
+    pub session: Option<Uuid>,
     /// Seconds to wait for the result.
     #[arg(long, default_value_t = 600)]
     pub wait: u64,
@@ -36,11 +57,7 @@ pub struct Run {
 
 impl Run {
     pub async fn run(self) -> Result<u8> {
-        let target = self.db.resolve(false).await?;
-        let user = self.user.name();
-        super::prepare_local_user(&target.conninfo, &user).await?;
-        let ex = start_executor_if_needed(self.no_executor, &target.conninfo, &self.executor).await?;
-        let mut client = ShellClient::connect(&target.conninfo, &user).await?;
+        let (mut client, ex) = self.client.connect().await?;
         let session = match self.session {
             Some(s) => s,
             None => {

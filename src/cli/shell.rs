@@ -9,37 +9,24 @@ use clap::Args;
 use tokio::io::AsyncBufReadExt;
 use uuid::Uuid;
 
-use super::executor::ExecutorArgs;
-use super::run::{print_output, start_executor_if_needed};
-use super::{DbArgs, UserArg};
-use crate::client::ShellClient;
+use super::run::{print_output, ClientArgs};
 
 #[derive(Args, Debug)]
 pub struct Shell {
     #[command(flatten)]
-    pub db: DbArgs,
-    #[command(flatten)]
-    pub user: UserArg,
-    #[command(flatten)]
-    pub executor: ExecutorArgs,
+    pub client: ClientArgs,
     /// Resume this session instead of opening a new one.
     #[arg(long, short = 's')]
     pub session: Option<Uuid>,
     /// Title of a new session.
     #[arg(long)]
     pub title: Option<String>,
-    /// Never start an executor in this process.
-    #[arg(long)]
-    pub no_executor: bool,
 }
 
 impl Shell {
     pub async fn run(self) -> Result<u8> {
-        let target = self.db.resolve(false).await?;
-        let user = self.user.name();
-        super::prepare_local_user(&target.conninfo, &user).await?;
-        let ex = start_executor_if_needed(self.no_executor, &target.conninfo, &self.executor).await?;
-        let mut client = ShellClient::connect(&target.conninfo, &user).await?;
+        let (mut client, ex) = self.client.connect().await?;
+        let user = client.user.clone();
         let session = match self.session {
             Some(s) => s,
             None => client.create_session(self.title.as_deref()).await?,
