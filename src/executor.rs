@@ -281,6 +281,7 @@ async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result<Vec<Claime
             .await
             .context("registering the executor")?;
         *registered = true;
+        release_dead_neighbours(&client, &s.id).await?;
     }
     let rows = client
         .query(
@@ -337,6 +338,41 @@ async fn replay_agent(ex: Executor, mut shutdown: watch::Receiver<bool>) {
             _ = shutdown.changed() => return,
         }
     }
+}
+
+/// Hands back at once what executors on this host that died without stopping
+/// (kill -9, a crash) still hold, instead of waiting for their leases to run
+/// out. Only executors of this host are judged, by whether their pid lives.
+async fn release_dead_neighbours(client: &Client, me: &str) -> Result<()> {
+    let rows = client
+        .query(
+            "select id, pid from pgshell.executors where host = $1 and stopped_at is null and id <> $2",
+            &[&hostname_string(), &me],
+        )
+        .await?;
+    for r in rows {
+        let (id, pid): (String, i32) = (r.get(0), r.get(1));
+        if !process_alive(pid) {
+            client.execute("select pgshell.stop_executor($1)", &[&id]).await?;
+            info!(dead_executor = %id, pid, "released the commands of an executor that died on this host");
+        }
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn process_alive(pid: i32) -> bool {
+    if pid <= 0 {
+        return true; // unknown: let the lease decide
+    }
+    // SAFETY: signal 0 only checks for existence and permission.
+    let r = unsafe { libc::kill(pid, 0) };
+    r == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_alive(_pid: i32) -> bool {
+    true
 }
 
 /// LISTENs on its own connection; reconnects when it drops.

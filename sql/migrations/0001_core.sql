@@ -465,12 +465,20 @@ begin
 end $$;
 
 create function pgshell.stop_executor(p_executor text) returns void
-language sql security definer set search_path = pg_catalog, pg_temp as $$
-    update pgshell.executors set stopped_at = now() where id = p_executor;
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare r record;
+begin
+    update pgshell.executors set stopped_at = now() where id = p_executor and stopped_at is null;
     -- Hand back what it held at once instead of waiting for the lease to expire.
-    update pgshell.commands set status = 'queued', claimed_by = null, claim_token = null, lease_expires_at = null
-    where claimed_by = p_executor and status = 'running';
-$$;
+    for r in
+        update pgshell.commands set status = 'queued', claimed_by = null, claim_token = null, lease_expires_at = null
+        where claimed_by = p_executor and status = 'running'
+        returning id, session_id
+    loop
+        perform pgshell.audit('command.released', r.session_id, r.id, jsonb_build_object('executor', p_executor));
+        perform pg_notify('pg_shell_queue', r.session_id::text);
+    end loop;
+end $$;
 
 -- Claims up to p_limit commands, each the oldest unfinished command of its
 -- session (one at a time per session, in order). A command whose lease expired

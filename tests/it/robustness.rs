@@ -139,3 +139,46 @@ async fn a_restarted_database_loses_nothing() {
     assert_eq!(u.history(s).await.unwrap().len(), 2);
     ex.stop().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_killed_executor_process_loses_nothing() {
+    let mut db = TestDb::new().await;
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    db.set_session_limits(s, serde_json::json!({"timeout_ms": 2000})).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pg_shell"))
+        .arg("executor")
+        .env("DATABASE_URL", &db.conninfo)
+        .env("PG_SHELL_LEASE", "600") // recovery must not wait for the lease
+        .env("PG_SHELL_CACHE_DIR", crate::support::cache_dir())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let spin = u.client.submit(s, "spin").await.unwrap();
+    let after = u.client.submit(s, "echo after").await.unwrap();
+    let mut running = false;
+    for _ in 0..500 {
+        if u.client.command(spin).await.unwrap().status == "running" {
+            running = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(running, "the child executor claimed the command");
+    child.kill().unwrap(); // SIGKILL: no clean-up runs
+    child.wait().unwrap();
+
+    db.start_executor();
+    let c = u.client.wait(spin, std::time::Duration::from_secs(60)).await.unwrap();
+    assert_eq!((c.outcome(), c.attempt), ("timeout", 2));
+    assert_eq!(u.client.wait(after, std::time::Duration::from_secs(60)).await.unwrap().stdout(), "after\n");
+    let admin = db.admin().await;
+    let events: Vec<String> = admin
+        .query("select event from pgshell.audit_log where command_id = $1 order by id", &[&spin])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(events, ["command.submitted", "command.claimed", "command.released", "command.rescued", "command.completed"]);
+}
