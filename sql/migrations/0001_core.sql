@@ -169,7 +169,7 @@ create table pgshell.commands (
 );
 -- Serves the claim: pending work is a small set, scanned in id order.
 create index commands_pending_idx on pgshell.commands (id) where status in ('queued', 'running');
--- Serves "is there an earlier unfinished command in this session?".
+-- Serves "which is the oldest unfinished command of each session?".
 create index commands_session_pending_idx on pgshell.commands (session_id, id) where status in ('queued', 'running');
 create index commands_session_idx on pgshell.commands (session_id, id);
 
@@ -507,11 +507,14 @@ begin
 
     for r in
         with picked as (
+            -- The head of each session (its oldest unfinished command), if it
+            -- is waiting or its claim expired. Heads only move forward, so a
+            -- head seen in this snapshot is safe to take; the row lock and the
+            -- status re-check under it keep two executors from taking one.
             select c.id from pgshell.commands c
-            where (c.status = 'queued' or (c.status = 'running' and c.lease_expires_at < now()))
-              and not exists (
-                  select 1 from pgshell.commands p
-                  where p.session_id = c.session_id and p.id < c.id and p.status in ('queued', 'running'))
+            where c.id in (select min(h.id) from pgshell.commands h
+                           where h.status in ('queued', 'running') group by h.session_id)
+              and (c.status = 'queued' or (c.status = 'running' and c.lease_expires_at < now()))
             order by c.id
             limit p_limit
             for update of c skip locked
