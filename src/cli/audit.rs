@@ -37,7 +37,9 @@ pub enum AuditAction {
         #[arg(long, default_value_t = 50)]
         limit: i64,
     },
-    /// Anchor every moved session chain into the global chain now.
+    /// Anchor every moved session chain into the global chain now, and print
+    /// the global head: kept outside the database, it lets a later verify
+    /// catch even a superuser who rewrote every chain consistently.
     Anchor,
 }
 
@@ -100,7 +102,13 @@ impl Audit {
             }
             AuditAction::Anchor => {
                 let n: i32 = client.query_one("select pgshell.audit_anchor()", &[]).await?.get(0);
+                let head = client
+                    .query_opt("select seq, encode(hash, 'hex') from pgshell.audit_heads where chain = 'global'", &[])
+                    .await?;
                 println!("anchored {n} chain(s)");
+                if let Some(h) = head {
+                    println!("global head: seq {} hash {}", h.get::<_, i64>(0), h.get::<_, String>(1));
+                }
                 Ok(0)
             }
         }
