@@ -170,15 +170,27 @@ impl WasiRuntime {
         linker.func_wrap("wasi_snapshot_preview1", "proc_exit", |code: i32| -> wasmtime::Result<()> {
             Err(I32Exit(code).into())
         })?;
-        // Sleeps advance virtual time and return at once; see `poll_oneoff`.
-        linker.func_wrap("wasi_snapshot_preview1", "poll_oneoff", poll_oneoff)?;
         // Metadata calls run wasmtime-wasi's own implementation (kept under
         // another module name, reached through a trampoline; see `Trampoline`)
         // and then rewrite what would leak the host.
-        for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir"] {
+        for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir", "poll_oneoff"] {
             linker.alias("wasi_snapshot_preview1", name, ORIGINAL, name)?;
         }
         let tramp = Arc::new(Module::new(&engine, TRAMPOLINE_WAT).map_err(anyhow::Error::from).context("compiling the metadata trampoline")?);
+        // Sleeps advance virtual time and return at once; polls that involve
+        // a file descriptor go to wasmtime-wasi (see `poll_oneoff`).
+        let (orig, t) = (linker.clone(), tramp.clone());
+        linker.func_wrap(
+            "wasi_snapshot_preview1",
+            "poll_oneoff",
+            move |mut caller: Caller<'_, Ctx>, inp: i32, out: i32, n: i32, nev: i32| -> wasmtime::Result<i32> {
+                if polls_a_descriptor(&mut caller, inp, n) {
+                    let f = trampoline(&orig, &t, &mut caller)?.poll_oneoff;
+                    return f.call(&mut caller, (inp, out, n, nev));
+                }
+                Ok(poll_oneoff(caller, inp, out, n, nev))
+            },
+        )?;
         let (orig, t) = (linker.clone(), tramp.clone());
         linker.func_wrap("wasi_snapshot_preview1", "fd_filestat_get", move |mut caller: Caller<'_, Ctx>, fd: i32, buf: i32| {
             let f = trampoline(&orig, &t, &mut caller)?.fd_filestat_get;
@@ -466,13 +478,16 @@ const TRAMPOLINE_WAT: &str = r#"
   (import "orig" "fd_filestat_get" (func $fs (param i32 i32) (result i32)))
   (import "orig" "path_filestat_get" (func $ps (param i32 i32 i32 i32 i32) (result i32)))
   (import "orig" "fd_readdir" (func $rd (param i32 i32 i32 i64 i32) (result i32)))
+  (import "orig" "poll_oneoff" (func $po (param i32 i32 i32 i32) (result i32)))
   (export "memory" (memory 0))
   (func (export "fd_filestat_get") (param i32 i32) (result i32)
     local.get 0 local.get 1 call $fs)
   (func (export "path_filestat_get") (param i32 i32 i32 i32 i32) (result i32)
     local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 call $ps)
   (func (export "fd_readdir") (param i32 i32 i32 i64 i32) (result i32)
-    local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 call $rd))
+    local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 call $rd)
+  (func (export "poll_oneoff") (param i32 i32 i32 i32) (result i32)
+    local.get 0 local.get 1 local.get 2 local.get 3 call $po))
 "#;
 
 #[derive(Clone)]
@@ -480,6 +495,7 @@ struct Trampoline {
     fd_filestat_get: wasmtime::TypedFunc<(i32, i32), i32>,
     path_filestat_get: wasmtime::TypedFunc<(i32, i32, i32, i32, i32), i32>,
     fd_readdir: wasmtime::TypedFunc<(i32, i32, i32, i64, i32), i32>,
+    poll_oneoff: wasmtime::TypedFunc<(i32, i32, i32, i32), i32>,
 }
 
 fn trampoline(linker: &Linker<Ctx>, module: &Module, caller: &mut Caller<'_, Ctx>) -> wasmtime::Result<Trampoline> {
@@ -491,7 +507,7 @@ fn trampoline(linker: &Linker<Ctx>, module: &Module, caller: &mut Caller<'_, Ctx
         .and_then(|e| e.into_memory())
         .ok_or_else(|| wasmtime::format_err!("the guest exports no memory"))?;
     let mut imports: Vec<wasmtime::Extern> = vec![memory.into()];
-    for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir"] {
+    for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir", "poll_oneoff"] {
         imports.push(linker.get(&mut *caller, ORIGINAL, name)?);
     }
     let instance = wasmtime::Instance::new(&mut *caller, module, &imports)?;
@@ -499,6 +515,7 @@ fn trampoline(linker: &Linker<Ctx>, module: &Module, caller: &mut Caller<'_, Ctx
         fd_filestat_get: instance.get_typed_func(&mut *caller, "fd_filestat_get")?,
         path_filestat_get: instance.get_typed_func(&mut *caller, "path_filestat_get")?,
         fd_readdir: instance.get_typed_func(&mut *caller, "fd_readdir")?,
+        poll_oneoff: instance.get_typed_func(&mut *caller, "poll_oneoff")?,
     };
     caller.data_mut().trampoline = Some(t.clone());
     Ok(t)
@@ -557,18 +574,24 @@ fn virtualize_dirents(caller: &mut Caller<'_, Ctx>, buf: i32, used_ptr: i32) {
 const ERRNO_SUCCESS: i32 = 0;
 const ERRNO_FAULT: i32 = 21;
 const ERRNO_INVAL: i32 = 28;
-const ERRNO_NOTSUP: i32 = 58;
 const EVENTTYPE_CLOCK: u8 = 0;
-const EVENTTYPE_FD_READ: u8 = 1;
 const CLOCK_REALTIME: u32 = 0;
 const CLOCK_MONOTONIC: u32 = 1;
 const SUBCLOCKFLAGS_ABSTIME: u16 = 1;
-const EVENTRWFLAGS_HANGUP: u16 = 1;
 
-/// Every fd is ready at once (stdin is an empty, closed pipe; files never
-/// block). Clock subscriptions do not wait: virtual time jumps to the earliest
-/// deadline, so `sleep 10` costs nothing, replays exactly and still moves the
-/// guest's clocks by ten seconds.
+/// Whether any subscription waits on a file descriptor (those polls go to
+/// wasmtime-wasi; stdin is an empty pipe and files never block, so they
+/// answer at once and deterministically).
+fn polls_a_descriptor(caller: &mut Caller<'_, Ctx>, in_ptr: i32, nsubs: i32) -> bool {
+    let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else { return false };
+    let mem = memory.data(&*caller);
+    let start = in_ptr as u32 as usize;
+    (0..nsubs.max(0) as usize).any(|i| mem.get(start + 48 * i + 8).is_some_and(|tag| *tag != EVENTTYPE_CLOCK))
+}
+
+/// A poll of clocks only. It does not wait: virtual time jumps to the
+/// earliest deadline, so `sleep 10` costs nothing, replays exactly and still
+/// moves the guest's clocks by ten seconds.
 fn poll_oneoff(mut caller: Caller<'_, Ctx>, in_ptr: i32, out_ptr: i32, nsubs: i32, nevents_ptr: i32) -> i32 {
     let Some(memory) = caller.get_export("memory").and_then(|e| e.into_memory()) else {
         return ERRNO_FAULT;
@@ -589,64 +612,39 @@ fn poll_oneoff(mut caller: Caller<'_, Ctx>, in_ptr: i32, out_ptr: i32, nsubs: i3
     let u32_at = |m: &[u8], at: usize| u32::from_le_bytes(m[at..at + 4].try_into().unwrap());
     let u16_at = |m: &[u8], at: usize| u16::from_le_bytes(m[at..at + 2].try_into().unwrap());
 
-    struct Ev {
-        userdata: u64,
-        errno: u16,
-        kind: u8,
-        flags: u16,
-    }
-    let mut fd_events = Vec::new();
-    let mut clocks: Vec<(u64, Option<u64>)> = Vec::new(); // (userdata, deadline as elapsed ns or None if unsupported clock)
+    // (userdata, deadline in elapsed virtual ns, or None for an unknown clock)
+    let mut clocks: Vec<(u64, Option<u64>)> = Vec::with_capacity(n);
     let now = ctx.clock.peek();
     for i in 0..n {
         let s = inp + 48 * i;
-        let userdata = u64_at(mem, s);
-        match mem[s + 8] {
-            EVENTTYPE_CLOCK => {
-                let id = u32_at(mem, s + 16);
-                let timeout = u64_at(mem, s + 24);
-                let abs = u16_at(mem, s + 40) & SUBCLOCKFLAGS_ABSTIME != 0;
-                let deadline = match (id, abs) {
-                    (CLOCK_MONOTONIC, false) | (CLOCK_REALTIME, false) => Some(now.saturating_add(timeout)),
-                    (CLOCK_MONOTONIC, true) => Some(timeout),
-                    (CLOCK_REALTIME, true) => Some(timeout.saturating_sub(ctx.clock.base_ns)),
-                    _ => None,
-                };
-                clocks.push((userdata, deadline));
-            }
-            kind @ (1 | 2) => {
-                let flags = if kind == EVENTTYPE_FD_READ && u32_at(mem, s + 16) == 0 { EVENTRWFLAGS_HANGUP } else { 0 };
-                fd_events.push(Ev { userdata, errno: 0, kind, flags });
-            }
-            _ => return ERRNO_INVAL,
+        if mem[s + 8] != EVENTTYPE_CLOCK {
+            return ERRNO_INVAL; // descriptor polls never reach here
         }
+        let id = u32_at(mem, s + 16);
+        let timeout = u64_at(mem, s + 24);
+        let abs = u16_at(mem, s + 40) & SUBCLOCKFLAGS_ABSTIME != 0;
+        let deadline = match (id, abs) {
+            (CLOCK_MONOTONIC, false) | (CLOCK_REALTIME, false) => Some(now.saturating_add(timeout)),
+            (CLOCK_MONOTONIC, true) => Some(timeout),
+            (CLOCK_REALTIME, true) => Some(timeout.saturating_sub(ctx.clock.base_ns)),
+            _ => None,
+        };
+        clocks.push((u64_at(mem, s), deadline));
     }
-    let events: Vec<Ev> = if !fd_events.is_empty() {
-        fd_events
-    } else {
-        let earliest = clocks.iter().filter_map(|c| c.1).min();
-        if let Some(t) = earliest {
-            ctx.clock.advance_to(t);
-        }
-        clocks
-            .iter()
-            .filter(|(_, d)| d.is_none() || *d == earliest)
-            .map(|(userdata, d)| Ev {
-                userdata: *userdata,
-                errno: if d.is_none() { ERRNO_NOTSUP as u16 } else { 0 },
-                kind: EVENTTYPE_CLOCK,
-                flags: 0,
-            })
-            .collect()
-    };
-    for (i, ev) in events.iter().enumerate() {
-        let o = outp + 32 * i;
+    let earliest = clocks.iter().filter_map(|c| c.1).min();
+    if let Some(t) = earliest {
+        ctx.clock.advance_to(t);
+    }
+    let mut count = 0u32;
+    for (userdata, deadline) in clocks.iter().filter(|(_, d)| d.is_none() || *d == earliest) {
+        let o = outp + 32 * count as usize;
+        let errno: u16 = if deadline.is_none() { ERRNO_INVAL as u16 } else { 0 };
         mem[o..o + 32].fill(0);
-        mem[o..o + 8].copy_from_slice(&ev.userdata.to_le_bytes());
-        mem[o + 8..o + 10].copy_from_slice(&ev.errno.to_le_bytes());
-        mem[o + 10] = ev.kind;
-        mem[o + 24..o + 26].copy_from_slice(&ev.flags.to_le_bytes());
+        mem[o..o + 8].copy_from_slice(&userdata.to_le_bytes());
+        mem[o + 8..o + 10].copy_from_slice(&errno.to_le_bytes());
+        mem[o + 10] = EVENTTYPE_CLOCK;
+        count += 1;
     }
-    mem[np..np + 4].copy_from_slice(&(events.len() as u32).to_le_bytes());
+    mem[np..np + 4].copy_from_slice(&count.to_le_bytes());
     ERRNO_SUCCESS
 }
