@@ -14,10 +14,17 @@ use crate::env::{Digest, Env, SealedEnv, Tree};
 const BLOB_CACHE_BYTES: usize = 256 << 20;
 const ENV_CACHE_ENTRIES: usize = 10_000;
 
+/// File contents by digest, and the bytes they hold in total.
+#[derive(Default)]
+struct BlobCache {
+    by_digest: HashMap<Digest, Arc<Vec<u8>>>,
+    bytes: usize,
+}
+
 #[derive(Default)]
 pub struct Cache {
     envs: Mutex<HashMap<Digest, Arc<SealedEnv>>>,
-    blobs: Mutex<(HashMap<Digest, Arc<Vec<u8>>>, usize)>,
+    blobs: Mutex<BlobCache>,
 }
 
 impl Cache {
@@ -61,7 +68,7 @@ impl Cache {
         {
             let cache = self.blobs.lock().unwrap();
             for d in digests {
-                match cache.0.get(d) {
+                match cache.by_digest.get(d) {
                     Some(b) => {
                         found.insert(*d, b.clone());
                     }
@@ -84,12 +91,12 @@ impl Cache {
             let data: Vec<u8> = row.get(1);
             let Ok(d) = <Digest>::try_from(d.as_slice()) else { continue };
             let data = Arc::new(data);
-            if cache.1 + data.len() > BLOB_CACHE_BYTES {
-                cache.0.clear();
-                cache.1 = 0;
+            if cache.bytes + data.len() > BLOB_CACHE_BYTES {
+                cache.by_digest.clear();
+                cache.bytes = 0;
             }
-            cache.1 += data.len();
-            cache.0.insert(d, data.clone());
+            cache.bytes += data.len();
+            cache.by_digest.insert(d, data.clone());
             found.insert(d, data);
         }
         Ok(found)

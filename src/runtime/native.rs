@@ -192,13 +192,12 @@ mod os {
                 set_limit!(libc::RLIMIT_AS, mem);
                 #[cfg(not(target_os = "linux"))]
                 let _ = mem; // macOS does not enforce RLIMIT_AS
-                if drop_root {
-                    if libc::setgroups(0, std::ptr::null()) != 0
+                if drop_root
+                    && (libc::setgroups(0, std::ptr::null()) != 0
                         || libc::setgid(NOBODY as libc::gid_t) != 0
-                        || libc::setuid(NOBODY) != 0
-                    {
-                        return Err(std::io::Error::last_os_error());
-                    }
+                        || libc::setuid(NOBODY) != 0)
+                {
+                    return Err(std::io::Error::last_os_error());
                 }
                 Ok(())
             });

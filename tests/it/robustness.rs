@@ -182,3 +182,26 @@ async fn a_killed_executor_process_loses_nothing() {
         .collect();
     assert_eq!(events, ["command.submitted", "command.claimed", "command.released", "command.rescued", "command.completed"]);
 }
+
+#[tokio::test]
+async fn hostile_file_names_round_trip_and_replay() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let long = "x".repeat(200);
+    let names = ["with space", "new\nline", "quote'\"", "ünïcödé-文件", "-dash", "back\\slash", "tab\tname", "...", ".hidden", &long];
+    for (i, name) in names.iter().enumerate() {
+        let q = shell_words::quote(name);
+        let w = u.run(s, &format!("writefile {q} content{i}")).await;
+        assert_eq!(w.exit_code, Some(0), "{name:?}: {}", w.stderr());
+        let c = u.run(s, &format!("cat -- {q}")).await;
+        assert_eq!(c.stdout(), format!("content{i}"), "{name:?}");
+    }
+    let ls = u.run(s, "ls -A").await;
+    assert_eq!(ls.exit_code, Some(0));
+    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
+    let admin = db.admin().await;
+    let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
