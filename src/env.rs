@@ -365,7 +365,10 @@ pub enum ScanError {
 /// keep their recorded metadata; changed ones get `now_ns` as their time, so
 /// the result depends only on what the guest did, not on the host's clock.
 /// Symlinks are recorded, never followed.
-pub fn scan(root: &Path, before: &Tree, now_ns: i64, limits: TreeLimits) -> Result<Scan, ScanError> {
+pub fn scan(root: &Path, before: &Tree, now_ns: i64, set_times: &[u64], limits: TreeLimits) -> Result<Scan, ScanError> {
+    // A changed entry keeps its host time only when the guest set that time
+    // itself (`touch -d`); any other host time is the host's clock.
+    let keep = |host: i64, fallback: i64| if host >= 0 && set_times.contains(&(host as u64)) { host } else { fallback };
     let mut out = Scan {
         tree: Tree::default(),
         new_blobs: Vec::new(),
@@ -394,7 +397,7 @@ pub fn scan(root: &Path, before: &Tree, now_ns: i64, limits: TreeLimits) -> Resu
                 let host_mtime = mtime_ns(&meta);
                 let mtime_ns = match old {
                     Some(Entry::Dir { mtime_ns, .. }) if *mtime_ns == host_mtime => *mtime_ns,
-                    _ => now_ns,
+                    _ => keep(host_mtime, now_ns),
                 };
                 stack.push((host.clone(), rel.clone()));
                 Entry::Dir { mode, mtime_ns }
@@ -409,7 +412,7 @@ pub fn scan(root: &Path, before: &Tree, now_ns: i64, limits: TreeLimits) -> Resu
                 let host_mtime = mtime_ns(&meta);
                 let mtime_ns = match old {
                     Some(Entry::File { digest: d, mtime_ns, .. }) if *d == digest && *mtime_ns == host_mtime => *mtime_ns,
-                    _ => now_ns,
+                    _ => keep(host_mtime, now_ns),
                 };
                 if !matches!(old, Some(Entry::File { digest: d, .. }) if *d == digest) {
                     out.new_blobs.push((digest, data));
@@ -494,18 +497,18 @@ mod tests {
         let blob = Arc::new(data.clone());
         materialize(w.root(), &tree, |x| (x == &d).then(|| blob.clone())).unwrap();
         let limits = TreeLimits { max_bytes: 1 << 20, max_files: 100 };
-        let s = scan(w.root(), &tree, 99, limits).unwrap();
+        let s = scan(w.root(), &tree, 99, &[], limits).unwrap();
         assert_eq!(s.tree, tree);
         assert!(s.new_blobs.is_empty());
         // A change shows up with the virtual time and a new blob.
         fs::write(w.root().join("d/f"), b"changed").unwrap();
-        let s = scan(w.root(), &tree, 99, limits).unwrap();
+        let s = scan(w.root(), &tree, 99, &[], limits).unwrap();
         match s.tree.entries.get("d/f").unwrap() {
             Entry::File { size, mtime_ns, .. } => assert_eq!((*size, *mtime_ns), (7, 99)),
             other => panic!("{other:?}"),
         }
         assert_eq!(s.new_blobs.len(), 1);
         let tight = TreeLimits { max_bytes: 3, max_files: 100 };
-        assert!(matches!(scan(w.root(), &tree, 99, tight), Err(ScanError::TooLarge(_))));
+        assert!(matches!(scan(w.root(), &tree, 99, &[], tight), Err(ScanError::TooLarge(_))));
     }
 }

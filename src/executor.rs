@@ -688,7 +688,7 @@ async fn run_in_workdir(
         };
         let out = f(&inv);
         let tl = TreeLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };
-        let scan = env::scan(work.root(), &before.env.tree, clock_base_ns, tl);
+        let scan = env::scan(work.root(), &before.env.tree, clock_base_ns, &out.set_times, tl);
         Ok((out, scan))
     })
     .await

@@ -140,6 +140,8 @@ pub struct RunOutput {
     pub run_us: u64,
     /// The run was stopped because the user cancelled it.
     pub cancelled: bool,
+    /// File times the guest set explicitly (ns); the scan keeps them.
+    pub set_times: Vec<u64>,
 }
 
 impl RunOutput {

@@ -60,8 +60,11 @@ struct Ctx {
 /// so `ls -li` replays byte for byte.
 struct StatView {
     inodes: HashMap<u64, u64>,
-    /// Times the files were materialized with; any other is this run's own.
-    recorded_mtimes: std::collections::HashSet<u64>,
+    /// Times the guest may see as they are: those the files were materialized
+    /// with, and those the guest set itself. Any other is the host's clock.
+    known_times: std::collections::HashSet<u64>,
+    /// Times the guest set explicitly (kept by the scan).
+    set_times: Vec<u64>,
 }
 
 impl StatView {
@@ -173,7 +176,7 @@ impl WasiRuntime {
         // Metadata calls run wasmtime-wasi's own implementation (kept under
         // another module name, reached through a trampoline; see `Trampoline`)
         // and then rewrite what would leak the host.
-        for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir", "poll_oneoff"] {
+        for name in ORIGINALS {
             linker.alias("wasi_snapshot_preview1", name, ORIGINAL, name)?;
         }
         let tramp = Arc::new(Module::new(&engine, TRAMPOLINE_WAT).map_err(anyhow::Error::from).context("compiling the metadata trampoline")?);
@@ -211,6 +214,28 @@ impl WasiRuntime {
                     virtualize_filestat(&mut caller, buf);
                 }
                 Ok(errno)
+            },
+        )?;
+        // Setting times: "now" means the guest's virtual now, and explicit
+        // times are remembered so the guest (and the scan) see them as set.
+        let (orig, t) = (linker.clone(), tramp.clone());
+        linker.func_wrap(
+            "wasi_snapshot_preview1",
+            "fd_filestat_set_times",
+            move |mut caller: Caller<'_, Ctx>, fd: i32, atim: i64, mtim: i64, flags: i32| {
+                let (atim, mtim, flags) = virtual_set_times(&mut caller, atim, mtim, flags);
+                let f = trampoline(&orig, &t, &mut caller)?.fd_filestat_set_times;
+                f.call(&mut caller, (fd, atim, mtim, flags))
+            },
+        )?;
+        let (orig, t) = (linker.clone(), tramp.clone());
+        linker.func_wrap(
+            "wasi_snapshot_preview1",
+            "path_filestat_set_times",
+            move |mut caller: Caller<'_, Ctx>, fd: i32, lookup: i32, path: i32, len: i32, atim: i64, mtim: i64, flags: i32| {
+                let (atim, mtim, flags) = virtual_set_times(&mut caller, atim, mtim, flags);
+                let f = trampoline(&orig, &t, &mut caller)?.path_filestat_set_times;
+                f.call(&mut caller, (fd, lookup, path, len, atim, mtim, flags))
             },
         )?;
         let (orig, t) = (linker.clone(), tramp.clone());
@@ -373,7 +398,7 @@ impl WasiRuntime {
             clock,
             stop: None,
             trampoline: None,
-            stat: StatView { inodes: HashMap::new(), recorded_mtimes: inv.recorded_mtimes.clone() },
+            stat: StatView { inodes: HashMap::new(), known_times: inv.recorded_mtimes.clone(), set_times: Vec::new() },
         };
 
         let mut store = Store::new(&self.engine, ctx);
@@ -399,12 +424,14 @@ impl WasiRuntime {
             .instantiate(&mut store)
             .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
             .and_then(|start| start.call(&mut store, ()));
+        let set_times = std::mem::take(&mut store.data_mut().stat.set_times);
         let fuel_left = store.get_fuel().unwrap_or(0);
         let fuel = inv.limits.fuel.saturating_sub(fuel_left);
         let data = store.data();
 
         let mut out = RunOutput {
             fuel: Some(fuel),
+            set_times,
             ..RunOutput::default()
         };
         match result {
@@ -479,6 +506,8 @@ const TRAMPOLINE_WAT: &str = r#"
   (import "orig" "path_filestat_get" (func $ps (param i32 i32 i32 i32 i32) (result i32)))
   (import "orig" "fd_readdir" (func $rd (param i32 i32 i32 i64 i32) (result i32)))
   (import "orig" "poll_oneoff" (func $po (param i32 i32 i32 i32) (result i32)))
+  (import "orig" "fd_filestat_set_times" (func $ft (param i32 i64 i64 i32) (result i32)))
+  (import "orig" "path_filestat_set_times" (func $pt (param i32 i32 i32 i32 i64 i64 i32) (result i32)))
   (export "memory" (memory 0))
   (func (export "fd_filestat_get") (param i32 i32) (result i32)
     local.get 0 local.get 1 call $fs)
@@ -487,7 +516,11 @@ const TRAMPOLINE_WAT: &str = r#"
   (func (export "fd_readdir") (param i32 i32 i32 i64 i32) (result i32)
     local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 call $rd)
   (func (export "poll_oneoff") (param i32 i32 i32 i32) (result i32)
-    local.get 0 local.get 1 local.get 2 local.get 3 call $po))
+    local.get 0 local.get 1 local.get 2 local.get 3 call $po)
+  (func (export "fd_filestat_set_times") (param i32 i64 i64 i32) (result i32)
+    local.get 0 local.get 1 local.get 2 local.get 3 call $ft)
+  (func (export "path_filestat_set_times") (param i32 i32 i32 i32 i64 i64 i32) (result i32)
+    local.get 0 local.get 1 local.get 2 local.get 3 local.get 4 local.get 5 local.get 6 call $pt))
 "#;
 
 #[derive(Clone)]
@@ -496,7 +529,13 @@ struct Trampoline {
     path_filestat_get: wasmtime::TypedFunc<(i32, i32, i32, i32, i32), i32>,
     fd_readdir: wasmtime::TypedFunc<(i32, i32, i32, i64, i32), i32>,
     poll_oneoff: wasmtime::TypedFunc<(i32, i32, i32, i32), i32>,
+    fd_filestat_set_times: wasmtime::TypedFunc<(i32, i64, i64, i32), i32>,
+    path_filestat_set_times: wasmtime::TypedFunc<(i32, i32, i32, i32, i64, i64, i32), i32>,
 }
+
+/// The preview1 functions whose originals the trampoline reaches.
+const ORIGINALS: [&str; 6] =
+    ["fd_filestat_get", "path_filestat_get", "fd_readdir", "poll_oneoff", "fd_filestat_set_times", "path_filestat_set_times"];
 
 fn trampoline(linker: &Linker<Ctx>, module: &Module, caller: &mut Caller<'_, Ctx>) -> wasmtime::Result<Trampoline> {
     if let Some(t) = &caller.data().trampoline {
@@ -507,7 +546,7 @@ fn trampoline(linker: &Linker<Ctx>, module: &Module, caller: &mut Caller<'_, Ctx
         .and_then(|e| e.into_memory())
         .ok_or_else(|| wasmtime::format_err!("the guest exports no memory"))?;
     let mut imports: Vec<wasmtime::Extern> = vec![memory.into()];
-    for name in ["fd_filestat_get", "path_filestat_get", "fd_readdir", "poll_oneoff"] {
+    for name in ORIGINALS {
         imports.push(linker.get(&mut *caller, ORIGINAL, name)?);
     }
     let instance = wasmtime::Instance::new(&mut *caller, module, &imports)?;
@@ -516,6 +555,8 @@ fn trampoline(linker: &Linker<Ctx>, module: &Module, caller: &mut Caller<'_, Ctx
         path_filestat_get: instance.get_typed_func(&mut *caller, "path_filestat_get")?,
         fd_readdir: instance.get_typed_func(&mut *caller, "fd_readdir")?,
         poll_oneoff: instance.get_typed_func(&mut *caller, "poll_oneoff")?,
+        fd_filestat_set_times: instance.get_typed_func(&mut *caller, "fd_filestat_set_times")?,
+        path_filestat_set_times: instance.get_typed_func(&mut *caller, "path_filestat_set_times")?,
     };
     caller.data_mut().trampoline = Some(t.clone());
     Ok(t)
@@ -532,18 +573,44 @@ fn virtualize_filestat(caller: &mut Caller<'_, Ctx>, buf: i32) {
     let Some(st) = mem.get_mut(b..b + 64) else { return };
     let get = |st: &[u8], at: usize| u64::from_le_bytes(st[at..at + 8].try_into().unwrap());
     let ino = ctx.stat.inode(get(st, 8));
-    let mut mtim = get(st, 48);
-    if !ctx.stat.recorded_mtimes.contains(&mtim) {
-        mtim = ctx.clock.base_ns;
-    }
+    let virt = |t: u64| if ctx.stat.known_times.contains(&t) { t } else { ctx.clock.base_ns };
+    let (atim, mtim) = (virt(get(st, 40)), virt(get(st, 48)));
     st[0..8].copy_from_slice(&1u64.to_le_bytes());
     st[8..16].copy_from_slice(&ino.to_le_bytes());
     if st[16] == FILETYPE_DIRECTORY {
         st[32..40].copy_from_slice(&4096u64.to_le_bytes());
     }
-    for at in [40, 48, 56] {
-        st[at..at + 8].copy_from_slice(&mtim.to_le_bytes());
+    st[40..48].copy_from_slice(&atim.to_le_bytes());
+    st[48..56].copy_from_slice(&mtim.to_le_bytes());
+    st[56..64].copy_from_slice(&atim.max(mtim).to_le_bytes());
+}
+
+const FSTFLAGS_ATIM: i32 = 1;
+const FSTFLAGS_ATIM_NOW: i32 = 2;
+const FSTFLAGS_MTIM: i32 = 4;
+const FSTFLAGS_MTIM_NOW: i32 = 8;
+
+/// Turns "set to now" into "set to the guest's virtual now" and records the
+/// times that will be set, so that they are seen (and kept) as set.
+fn virtual_set_times(caller: &mut Caller<'_, Ctx>, atim: i64, mtim: i64, flags: i32) -> (i64, i64, i32) {
+    let ctx = caller.data_mut();
+    let (mut atim, mut mtim, mut flags) = (atim, mtim, flags);
+    if flags & (FSTFLAGS_ATIM_NOW | FSTFLAGS_MTIM_NOW) != 0 {
+        let now = ctx.clock.base_ns.saturating_add(ctx.clock.read()) as i64;
+        if flags & FSTFLAGS_ATIM_NOW != 0 {
+            (atim, flags) = (now, (flags & !FSTFLAGS_ATIM_NOW) | FSTFLAGS_ATIM);
+        }
+        if flags & FSTFLAGS_MTIM_NOW != 0 {
+            (mtim, flags) = (now, (flags & !FSTFLAGS_MTIM_NOW) | FSTFLAGS_MTIM);
+        }
     }
+    for (set, t) in [(flags & FSTFLAGS_ATIM != 0, atim), (flags & FSTFLAGS_MTIM != 0, mtim)] {
+        if set {
+            ctx.stat.known_times.insert(t as u64);
+            ctx.stat.set_times.push(t as u64);
+        }
+    }
+    (atim, mtim, flags)
 }
 
 /// Rewrites d_ino (@8) of each complete 24-byte dirent header in a readdir buffer.

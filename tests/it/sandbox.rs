@@ -209,3 +209,21 @@ async fn file_metadata_seen_by_the_guest_is_virtual() {
     let nanos = base % 1_000_000_000;
     assert!(c.stdout().contains(&format!(".{nanos:09}")), "mtime {secs}.{nanos:09} not in {}", c.stdout());
 }
+
+#[tokio::test]
+async fn times_a_guest_sets_are_kept_and_replay() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let t = u.run(s, "touch -d 2001-02-03T04:05:06Z old").await;
+    assert_eq!(t.exit_code, Some(0), "{}", t.stderr());
+    let c = u.run(s, "ls -l --full-time old").await;
+    assert!(c.stdout().contains("2001-02-03 04:05:06"), "{}", c.stdout());
+    u.run(s, "touch -m -d 2010-01-01T00:00:00Z old").await;
+    assert!(u.run(s, "ls -l --full-time old").await.stdout().contains("2010-01-01 00:00:00"));
+    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
+    let admin = db.admin().await;
+    let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
