@@ -65,6 +65,7 @@ pub static FIXTURES: BundledModule = BundledModule {
         "ls-root",
         "memhog",
         "mksymlink",
+        "preopens",
         "readfile",
         "sleepy",
         "spin",

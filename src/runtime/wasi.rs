@@ -389,6 +389,15 @@ impl WasiRuntime {
             .allow_udp(false)
             .allow_ip_name_lookup(false);
         b.preopened_dir(inv.root, "/", FsPerms::ReadWrite).map_err(anyhow::Error::from).context("opening the session's files for the guest")?;
+        // Each top-level directory is also preopened under its own name, as
+        // `wasmtime --dir NAME` would: programs that look for a preopen by
+        // name (WASI test suites take their scratch directory this way) find
+        // it. Paths resolve to the same files either way.
+        for name in top_level_dirs(inv.root) {
+            b.preopened_dir(inv.root.join(&name), &name, FsPerms::ReadWrite)
+                .map_err(anyhow::Error::from)
+                .with_context(|| format!("opening /{name} for the guest"))?;
+        }
         let ctx = Ctx {
             wasi: b.build_p1(),
             limiter: MemoryCap {
@@ -472,6 +481,23 @@ impl WasiRuntime {
         }
         Ok(out)
     }
+}
+
+/// At most this many top-level directories get a preopen of their own.
+const MAX_NAMED_PREOPENS: usize = 16;
+
+/// Top-level directories (not symlinks) with UTF-8 names, sorted, capped.
+fn top_level_dirs(root: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(root)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .filter_map(|e| e.file_name().into_string().ok())
+        .collect();
+    names.sort();
+    names.truncate(MAX_NAMED_PREOPENS);
+    names
 }
 
 fn root_cause(e: &wasmtime::Error) -> String {

@@ -227,3 +227,18 @@ async fn times_a_guest_sets_are_kept_and_replay() {
     let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }
+
+#[tokio::test]
+async fn top_level_directories_are_also_preopened_by_name() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    u.run(s, "mkdir fs-tests.dir b").await;
+    u.run(s, "touch plainfile").await;
+    let c = u.run(s, "preopens").await;
+    assert_eq!(c.stdout(), "3 /\n4 b\n5 fs-tests.dir\n");
+    // Through either preopen, the same files.
+    u.run(s, "writefile fs-tests.dir/x via-name").await;
+    assert_eq!(u.run(s, "cat /fs-tests.dir/x").await.stdout(), "via-name");
+}
