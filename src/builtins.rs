@@ -172,7 +172,7 @@ pub fn run(b: Builtin, argv: &[String], env: &Env, cx: &Context) -> Output {
             for line in wrap(&cx.programs, 76) {
                 let _ = writeln!(o.stdout, "  {line}");
             }
-            o.stdout.push_str("\nQuoting is POSIX; $NAME and ${NAME} expand. Pipes and redirections are not supported yet.\n");
+            o.stdout.push_str("\nQuoting is POSIX; $NAME and ${NAME} expand; a | b pipes, < f, > f and >> f redirect.\nCommand lists (; && ||) are not supported yet.\n");
         }
         Builtin::True => {}
         Builtin::False => o.exit_code = 1,

@@ -544,35 +544,44 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
     };
     let env = &done.env_before.env;
 
-    let argv = match crate::parse::parse(&c.line, &env.vars) {
-        Ok(a) => a,
+    let pipeline = match crate::parse::parse(&c.line, &env.vars) {
+        Ok(p) => p,
         Err(e) => {
             done.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}"));
             return Ok(done);
         }
     };
-    if argv.is_empty() {
+    done.argv = Some(pipeline.words());
+    if pipeline.is_empty() {
         done.out = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
-        done.argv = Some(argv);
         return Ok(done);
     }
-    done.argv = Some(argv.clone());
-    let (resolved, settings) = resolve(&client, &argv[0]).await?;
-    let resolved = match &pinned {
-        None => resolved,
+    let single = pipeline.stages.len() == 1;
+    let mut resolved = Vec::with_capacity(pipeline.stages.len());
+    let mut settings = serde_json::Value::Null;
+    for argv in &pipeline.stages {
+        let (r, st) = resolve(&client, &argv[0]).await?;
+        settings = st;
+        resolved.push(r);
+    }
+    if let (Some(p), true) = (&pinned, single) {
         // A re-run runs what ran then: the recorded module, not today's registration.
-        Some(p) => match (p.program_kind.as_deref(), p.program_digest) {
-            (Some("wasi"), Some(digest)) => Resolved::Wasi { digest, limits: serde_json::Value::Null },
-            (Some("builtin"), _) => Builtin::lookup(&argv[0]).map(Resolved::Builtin).unwrap_or(resolved),
-            _ => resolved,
-        },
-    };
+        match (p.program_kind.as_deref(), p.program_digest) {
+            (Some("wasi"), Some(digest)) => resolved[0] = Resolved::Wasi { digest, limits: serde_json::Value::Null },
+            (Some("builtin"), _) => {
+                if let Some(b) = Builtin::lookup(&pipeline.stages[0][0]) {
+                    resolved[0] = Resolved::Builtin(b);
+                }
+            }
+            _ => {}
+        }
+    }
     let limits = match pinned {
         Some(p) => p.limits,
         None => {
             let mut limits = Limits::default();
             limits.apply(&settings);
-            if let Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. } = &resolved {
+            if let (true, Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. }) = (single, &resolved[0]) {
                 limits.apply(l);
             }
             limits.apply(&c.session_limits);
@@ -583,78 +592,109 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         }
     };
     done.limits = limits.clone();
-
-    match resolved {
-        Resolved::NotFound(msg) => {
-            done.out = RunOutput::failed(Outcome::NotFound, msg);
-        }
-        Resolved::Builtin(b) => {
-            done.program = Some(argv[0].clone());
-            done.program_kind = Some("builtin");
-            let mut cx = builtins::Context::default();
-            if b == Builtin::History {
-                let rows = client
-                    .query(
-                        "select seq, line from pgshell.commands where session_id = $1 and seq < $2 order by seq",
-                        &[&c.session_id, &c.seq],
-                    )
-                    .await?;
-                cx.history = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-            }
-            if b == Builtin::Help {
-                let rows = client.query("select name from pgshell.programs where enabled order by name", &[]).await?;
-                cx.programs = rows.iter().map(|r| r.get(0)).collect();
-            }
-            let started = Instant::now();
-            let o = builtins::run(b, &argv, env, &cx);
-            done.out = RunOutput {
-                outcome: Some(Outcome::Exited),
-                exit_code: o.exit_code,
-                stdout: o.stdout.into_bytes(),
-                stderr: o.stderr.into_bytes(),
-                run_us: started.elapsed().as_micros() as u64,
-                ..RunOutput::default()
-            };
-            if o.cwd != env.cwd || o.vars != env.vars {
-                let after = Env { cwd: o.cwd, vars: o.vars, tree: env.tree.clone() }.seal();
-                done.env_after = Arc::new(after);
-            }
-        }
-        Resolved::Wasi { digest, .. } => {
-            done.program = Some(argv[0].clone());
-            done.program_kind = Some("wasi");
-            done.program_digest = Some(digest);
-            let module = match s.wasi.cached(&digest) {
-                Some(m) => m,
-                None => {
-                    let blobs = s.cache.blobs(&client, &[digest]).await?;
-                    let wasm = blobs.get(&digest).context("the program's module is missing from blobs")?.clone();
-                    let s2 = s.clone();
-                    tokio::task::spawn_blocking(move || s2.wasi.prepare(&digest, &wasm)).await??
-                }
-            };
-            let s2 = s.clone();
-            run_in_workdir(s, &client, c, &mut done, argv, cancel, move |inv| s2.wasi.run(&module, inv)).await?;
-        }
-        Resolved::Native { path, .. } => {
-            done.program = Some(argv[0].clone());
-            done.program_kind = Some("native");
-            let p = PathBuf::from(&path);
-            run_in_workdir(s, &client, c, &mut done, argv, cancel, move |inv| native::run(&p, inv)).await?;
-        }
+    if let Some(msg) = resolved.iter().find_map(|r| match r {
+        Resolved::NotFound(msg) => Some(msg.clone()),
+        _ => None,
+    }) {
+        done.out = RunOutput::failed(Outcome::NotFound, msg);
+        return Ok(done);
     }
+    let names: Vec<&str> = pipeline.stages.iter().map(|a| a[0].as_str()).collect();
+    done.program = Some(names.join(" | "));
+    done.program_kind = Some(match (single, &resolved[0]) {
+        (false, _) => "pipeline",
+        (true, Resolved::Builtin(_)) => "builtin",
+        (true, Resolved::Wasi { .. }) => "wasi",
+        (true, _) => "native",
+    });
+    if let (true, Resolved::Wasi { digest, .. }) = (single, &resolved[0]) {
+        done.program_digest = Some(*digest);
+    }
+
+    // A builtin on its own may change the environment; no files are involved.
+    if let (Some(argv), Resolved::Builtin(b)) = (pipeline.simple(), &resolved[0]) {
+        let cx = builtin_context(&client, c, *b).await?;
+        let started = Instant::now();
+        let o = builtins::run(*b, argv, env, &cx);
+        done.out = RunOutput {
+            outcome: Some(Outcome::Exited),
+            exit_code: o.exit_code,
+            stdout: o.stdout.into_bytes(),
+            stderr: o.stderr.into_bytes(),
+            run_us: started.elapsed().as_micros() as u64,
+            ..RunOutput::default()
+        };
+        if o.cwd != env.cwd || o.vars != env.vars {
+            let after = Env { cwd: o.cwd, vars: o.vars, tree: env.tree.clone() }.seal();
+            done.env_after = Arc::new(after);
+        }
+        return Ok(done);
+    }
+
+    let mut stages = Vec::with_capacity(resolved.len());
+    for (argv, r) in pipeline.stages.iter().zip(resolved) {
+        let argv = argv.clone();
+        stages.push(match r {
+            Resolved::Builtin(b) => Stage::Builtin(b, argv, builtin_context(&client, c, b).await?),
+            Resolved::Wasi { digest, .. } => {
+                let module = match s.wasi.cached(&digest) {
+                    Some(m) => m,
+                    None => {
+                        let blobs = s.cache.blobs(&client, &[digest]).await?;
+                        let wasm = blobs.get(&digest).context("the program's module is missing from blobs")?.clone();
+                        let s2 = s.clone();
+                        tokio::task::spawn_blocking(move || s2.wasi.prepare(&digest, &wasm)).await??
+                    }
+                };
+                Stage::Wasi(module, argv)
+            }
+            Resolved::Native { path, .. } => Stage::Native(PathBuf::from(path), argv),
+            Resolved::NotFound(_) => unreachable!("not-found stages return above"),
+        });
+    }
+    run_in_workdir(s, &client, c, &mut done, stages, pipeline.stdin, pipeline.stdout, cancel).await?;
     Ok(done)
 }
 
-/// Materializes the tree, runs `f` on a blocking thread, scans the result back.
+/// Data a builtin needs from the database, fetched only for the builtins that use it.
+async fn builtin_context(client: &Client, c: &Claimed, b: Builtin) -> Result<builtins::Context> {
+    let mut cx = builtins::Context::default();
+    if b == Builtin::History {
+        let rows = client
+            .query(
+                "select seq, line from pgshell.commands where session_id = $1 and seq < $2 order by seq",
+                &[&c.session_id, &c.seq],
+            )
+            .await?;
+        cx.history = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    }
+    if b == Builtin::Help {
+        let rows = client.query("select name from pgshell.programs where enabled order by name", &[]).await?;
+        cx.programs = rows.iter().map(|r| r.get(0)).collect();
+    }
+    Ok(cx)
+}
+
+/// One resolved stage of a pipeline, ready to run.
+enum Stage {
+    Builtin(Builtin, Vec<String>, builtins::Context),
+    Wasi(crate::runtime::wasi::Prepared, Vec<String>),
+    Native(PathBuf, Vec<String>),
+}
+
+/// Materializes the tree, runs the stages on a blocking thread (each one's
+/// stdout is the next one's stdin), applies the redirections, and scans the
+/// files back.
+#[allow(clippy::too_many_arguments)]
 async fn run_in_workdir(
     s: &Arc<Shared>,
     client: &Client,
     c: &Claimed,
     done: &mut Completion,
-    argv: Vec<String>,
+    stages: Vec<Stage>,
+    stdin_file: Option<String>,
+    stdout_file: Option<crate::parse::Redirect>,
     cancel: Arc<AtomicBool>,
-    f: impl FnOnce(&Invocation<'_>) -> RunOutput + Send + 'static,
 ) -> Result<()> {
     let before = done.env_before.clone();
     let digests: Vec<Digest> = before.env.tree.file_digests().copied().collect();
@@ -662,12 +702,24 @@ async fn run_in_workdir(
     let limits = done.limits.clone();
     let (clock_base_ns, random_seed) = (c.clock_base_ns, c.random_seed);
     let before2 = before.clone();
+    let s2 = s.clone();
     let (out, scan) = tokio::task::spawn_blocking(move || -> Result<_> {
         let before = before2;
         let work = env::Workdir::new()?;
         env::materialize(work.root(), &before.env.tree, |d| blobs.get(d).cloned())?;
-        let inv = Invocation {
-            argv: &argv,
+        let recorded_mtimes = before
+            .env
+            .tree
+            .entries
+            .values()
+            .filter_map(|e| match e {
+                env::Entry::File { mtime_ns, .. } | env::Entry::Dir { mtime_ns, .. } => Some(*mtime_ns as u64),
+                env::Entry::Symlink { .. } => None,
+            })
+            .collect();
+        let mut inv = Invocation {
+            argv: &[],
+            stdin: &[],
             vars: &before.env.vars,
             cwd: &before.env.cwd,
             root: work.root(),
@@ -675,18 +727,9 @@ async fn run_in_workdir(
             clock_base_ns,
             random_seed,
             cancel,
-            recorded_mtimes: before
-                .env
-                .tree
-                .entries
-                .values()
-                .filter_map(|e| match e {
-                    env::Entry::File { mtime_ns, .. } | env::Entry::Dir { mtime_ns, .. } => Some(*mtime_ns as u64),
-                    env::Entry::Symlink { .. } => None,
-                })
-                .collect(),
+            recorded_mtimes,
         };
-        let out = f(&inv);
+        let out = run_stages(&s2, &stages, &mut inv, &before.env, stdin_file.as_deref(), stdout_file.as_ref());
         let tl = TreeLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };
         let scan = env::scan(work.root(), &before.env.tree, clock_base_ns, &out.set_times, tl);
         Ok((out, scan))
@@ -719,6 +762,96 @@ async fn run_in_workdir(
         Err(env::ScanError::Io(e)) => return Err(e.context("reading the command's files back")),
     }
     Ok(())
+}
+
+/// Runs a pipeline's stages in order inside the materialized directory. The
+/// wall-clock limit covers the whole pipeline; fuel and output are summed.
+/// The outcome is the first stage's that did not simply exit (a timeout, a
+/// trap, ...), else the last stage's, as the exit status is.
+fn run_stages(
+    s: &Shared,
+    stages: &[Stage],
+    inv: &mut Invocation<'_>,
+    env: &Env,
+    stdin_file: Option<&str>,
+    stdout_file: Option<&crate::parse::Redirect>,
+) -> RunOutput {
+    let fail = |msg: String| RunOutput { outcome: Some(Outcome::Exited), exit_code: 1, stderr: format!("pg_shell: {msg}\n").into_bytes(), error: Some(msg), ..RunOutput::default() };
+    let mut input = match stdin_file {
+        Some(f) => match env::read_in_tree(inv.root, inv.cwd, f) {
+            Ok(b) => b,
+            Err(e) => return fail(format!("{f}: {e}")),
+        },
+        None => Vec::new(),
+    };
+    let deadline = Instant::now() + Duration::from_millis(inv.limits.timeout_ms);
+    let mut total = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
+    let mut abnormal: Option<(Outcome, i32, Option<String>)> = None;
+    for stage in stages {
+        let mut limits = inv.limits.clone();
+        limits.timeout_ms = deadline.saturating_duration_since(Instant::now()).as_millis().max(1) as u64;
+        let argv = match stage {
+            Stage::Builtin(_, a, _) | Stage::Wasi(_, a) | Stage::Native(_, a) => a,
+        };
+        let stage_inv = Invocation { argv, stdin: &input, limits: &limits, recorded_mtimes: std::mem::take(&mut inv.recorded_mtimes), cancel: inv.cancel.clone(), ..*inv };
+        let out = match stage {
+            Stage::Builtin(b, argv, cx) => {
+                let started = Instant::now();
+                let o = builtins::run(*b, argv, env, cx);
+                let mut stdout = o.stdout.into_bytes();
+                let truncated = stdout.len() > limits.stdout_bytes;
+                stdout.truncate(limits.stdout_bytes);
+                RunOutput {
+                    outcome: Some(Outcome::Exited),
+                    exit_code: o.exit_code,
+                    stdout,
+                    stdout_truncated: truncated,
+                    stderr: o.stderr.into_bytes(),
+                    run_us: started.elapsed().as_micros() as u64,
+                    ..RunOutput::default()
+                }
+            }
+            Stage::Wasi(module, _) => s.wasi.run(module, &stage_inv),
+            Stage::Native(path, _) => native::run(path, &stage_inv),
+        };
+        inv.recorded_mtimes = stage_inv.recorded_mtimes;
+        total.stderr.extend_from_slice(&out.stderr);
+        total.stderr.truncate(limits.stderr_bytes);
+        total.stdout_truncated |= out.stdout_truncated;
+        total.stderr_truncated |= out.stderr_truncated;
+        total.fuel = match (total.fuel, out.fuel) {
+            (None, f) | (f, None) => f,
+            (Some(a), Some(b)) => Some(a + b),
+        };
+        total.run_us += out.run_us;
+        total.set_times.extend(out.set_times.iter().copied());
+        total.exit_code = out.exit_code;
+        if out.outcome != Some(Outcome::Exited) && abnormal.is_none() {
+            abnormal = Some((out.outcome.unwrap_or(Outcome::Error), out.exit_code, out.error.clone()));
+        }
+        input = out.stdout;
+        if out.cancelled {
+            total.cancelled = true;
+            break;
+        }
+    }
+    if let Some((outcome, code, error)) = abnormal {
+        total.outcome = Some(outcome);
+        total.exit_code = code;
+        total.error = error;
+    }
+    match stdout_file {
+        Some(r) if !total.cancelled => {
+            if let Err(e) = env::write_in_tree(inv.root, inv.cwd, &r.path, &input, r.append) {
+                let msg = format!("{}: {e}", r.path);
+                total.stderr.extend_from_slice(format!("pg_shell: {msg}\n").as_bytes());
+                total.exit_code = 1;
+                total.error = Some(msg);
+            }
+        }
+        _ => total.stdout = input,
+    }
+    total
 }
 
 /// Resolves a program name and fetches the limit settings in one round trip.

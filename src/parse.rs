@@ -1,11 +1,14 @@
-//! Turning a command line into argv: `$NAME` / `${NAME}` expansion from the
-//! session's variables, then POSIX word splitting by `shell-words`.
+//! Turning a command line into a pipeline: `$NAME` / `${NAME}` expansion from
+//! the session's variables, then POSIX word splitting by `shell-words`, then
+//! the operators `|`, `< FILE`, `> FILE` and `>> FILE`.
 //!
 //! Expansion respects quoting (nothing expands inside single quotes) and the
 //! expanded value is re-quoted before splitting, so a value is always one
-//! word and never re-parsed as syntax. Pipes, redirections, command lists and
-//! substitutions are not supported yet: an unquoted `| ; & < >`, `` ` `` or
-//! `$(` is rejected with a clear message rather than passed on as text.
+//! word and never re-parsed as syntax. Unquoted operators are turned into
+//! marker words containing NUL, which no command line can hold, so a quoted
+//! `'|'` stays a plain argument. Command lists (`; & && ||`), descriptor
+//! redirections (`2>`) and substitutions are not supported yet: they are
+//! rejected with a clear message rather than passed on as text.
 
 use std::collections::BTreeMap;
 
@@ -17,11 +20,108 @@ pub enum ParseError {
     Unsupported(&'static str),
 }
 
-/// Expands variables and splits into words. An empty result means the line
-/// held nothing to run (blank or a comment).
-pub fn parse(line: &str, vars: &BTreeMap<String, String>) -> Result<Vec<String>, ParseError> {
+/// A parsed command line: one or more stages whose stdout feeds the next
+/// stage's stdin, with the first stage's stdin and the last stage's stdout
+/// optionally redirected to files of the session.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Pipeline {
+    pub stages: Vec<Vec<String>>,
+    pub stdin: Option<String>,
+    pub stdout: Option<Redirect>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub path: String,
+    pub append: bool,
+}
+
+impl Pipeline {
+    /// A line with nothing to run (blank or a comment).
+    pub fn is_empty(&self) -> bool {
+        self.stages.is_empty()
+    }
+
+    /// A single program with no redirection: argv and nothing else.
+    pub fn simple(&self) -> Option<&[String]> {
+        match (self.stages.as_slice(), &self.stdin, &self.stdout) {
+            ([one], None, None) => Some(one),
+            _ => None,
+        }
+    }
+
+    /// The words as recorded: argv for a simple command, otherwise every
+    /// word with the operators in place.
+    pub fn words(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        for (i, stage) in self.stages.iter().enumerate() {
+            if i > 0 {
+                w.push("|".to_string());
+            }
+            w.extend(stage.iter().cloned());
+        }
+        if let Some(f) = &self.stdin {
+            w.extend(["<".to_string(), f.clone()]);
+        }
+        if let Some(r) = &self.stdout {
+            w.extend([if r.append { ">>" } else { ">" }.to_string(), r.path.clone()]);
+        }
+        w
+    }
+}
+
+const OP_PIPE: &str = "\0|\0";
+const OP_IN: &str = "\0<\0";
+const OP_OUT: &str = "\0>\0";
+const OP_APPEND: &str = "\0>>\0";
+
+/// Expands variables, splits into words and builds the pipeline.
+pub fn parse(line: &str, vars: &BTreeMap<String, String>) -> Result<Pipeline, ParseError> {
     let expanded = expand(line, vars)?;
-    shell_words::split(&expanded).map_err(|e| ParseError::Syntax(e.to_string()))
+    let words = shell_words::split(&expanded).map_err(|e| ParseError::Syntax(e.to_string()))?;
+    let mut p = Pipeline::default();
+    let mut stage: Vec<String> = Vec::new();
+    let mut it = words.into_iter();
+    let near = |op: &str| ParseError::Syntax(format!("syntax error near `{}'", op.trim_matches('\0')));
+    while let Some(w) = it.next() {
+        match w.as_str() {
+            OP_PIPE => {
+                if stage.is_empty() || p.stdout.is_some() {
+                    return Err(near(OP_PIPE));
+                }
+                p.stages.push(std::mem::take(&mut stage));
+            }
+            OP_IN | OP_OUT | OP_APPEND => {
+                let Some(target) = it.next().filter(|t| !t.starts_with('\0')) else {
+                    return Err(ParseError::Syntax(format!("{} needs a file name", w.trim_matches('\0'))));
+                };
+                if w == OP_IN {
+                    if !p.stages.is_empty() || p.stdin.is_some() {
+                        return Err(ParseError::Unsupported("input redirection other than into the first command"));
+                    }
+                    p.stdin = Some(target);
+                } else {
+                    if p.stdout.is_some() {
+                        return Err(ParseError::Unsupported("more than one output redirection"));
+                    }
+                    p.stdout = Some(Redirect { path: target, append: w == OP_APPEND });
+                }
+            }
+            // Words may follow a redirection (`cmd > f arg`), as in POSIX.
+            _ => stage.push(w),
+        }
+    }
+    if stage.is_empty() {
+        if !p.stages.is_empty() {
+            return Err(near(OP_PIPE));
+        }
+        if p.stdin.is_some() || p.stdout.is_some() {
+            return Err(ParseError::Syntax("a redirection needs a command".into()));
+        }
+        return Ok(p);
+    }
+    p.stages.push(stage);
+    Ok(p)
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -60,8 +160,41 @@ fn expand(line: &str, vars: &BTreeMap<String, String>) -> Result<String, ParseEr
                 out.extend(&chars[i..]);
                 return Ok(out);
             }
-            (Quote::None, '|' | ';' | '&' | '<' | '>') => {
-                return Err(ParseError::Unsupported("pipes, redirections and command lists (| ; & < >)"));
+            (Quote::None, ';' | '&') => {
+                return Err(ParseError::Unsupported("command lists and background jobs (; & && ||)"));
+            }
+            (Quote::None, '|') => {
+                if chars.get(i + 1) == Some(&'|') {
+                    return Err(ParseError::Unsupported("command lists and background jobs (; & && ||)"));
+                }
+                out.push(' ');
+                out.push_str(OP_PIPE);
+                out.push(' ');
+                i += 1;
+                word_start = true;
+                continue;
+            }
+            (Quote::None, '<' | '>') => {
+                if c == '>' && !word_start && out.ends_with(|d: char| d.is_ascii_digit()) && {
+                    let digits = out.chars().rev().take_while(|d| d.is_ascii_digit()).count();
+                    out.chars().rev().nth(digits).is_none_or(char::is_whitespace)
+                } {
+                    return Err(ParseError::Unsupported("redirecting a numbered descriptor (2> and the like)"));
+                }
+                let append = c == '>' && chars.get(i + 1) == Some(&'>');
+                if chars.get(i + 1) == Some(&'&') || (c == '<' && chars.get(i + 1) == Some(&'<')) {
+                    return Err(ParseError::Unsupported("here-documents and descriptor duplication"));
+                }
+                out.push(' ');
+                out.push_str(match (c, append) {
+                    ('<', _) => OP_IN,
+                    (_, true) => OP_APPEND,
+                    _ => OP_OUT,
+                });
+                out.push(' ');
+                i += if append { 2 } else { 1 };
+                word_start = true;
+                continue;
             }
             (Quote::None | Quote::Double, '`') => {
                 return Err(ParseError::Unsupported("command substitution"));
@@ -133,6 +266,15 @@ mod tests {
     }
 
     fn p(line: &str) -> Result<Vec<String>, ParseError> {
+        let pl = parse(line, &vars())?;
+        Ok(match pl.simple() {
+            Some(argv) => argv.to_vec(),
+            None if pl.is_empty() => Vec::new(),
+            None => panic!("not a simple command: {pl:?}"),
+        })
+    }
+
+    fn pl(line: &str) -> Result<Pipeline, ParseError> {
         parse(line, &vars())
     }
 
@@ -159,10 +301,29 @@ mod tests {
         assert!(matches!(p("echo 'open"), Err(ParseError::Syntax(_))));
         assert!(matches!(p("echo \"open"), Err(ParseError::Syntax(_))));
         assert!(matches!(p("echo ${A"), Err(ParseError::Syntax(_))));
-        assert!(matches!(p("ls | wc"), Err(ParseError::Unsupported(_))));
-        assert!(matches!(p("echo hi > f"), Err(ParseError::Unsupported(_))));
+        assert!(matches!(pl("ls; wc"), Err(ParseError::Unsupported(_))));
+        assert!(matches!(pl("ls && wc"), Err(ParseError::Unsupported(_))));
+        assert!(matches!(pl("ls || wc"), Err(ParseError::Unsupported(_))));
+        assert!(matches!(pl("ls 2> err"), Err(ParseError::Unsupported(_))));
+        assert!(matches!(pl("ls >&2"), Err(ParseError::Unsupported(_))));
+        assert!(matches!(pl("cat <<EOF"), Err(ParseError::Unsupported(_))));
         assert!(matches!(p("echo $(id)"), Err(ParseError::Unsupported(_))));
+        for bad in ["| wc", "ls |", "ls | | wc", "echo >", "> f", "ls > f | wc"] {
+            assert!(matches!(pl(bad), Err(ParseError::Syntax(_))), "{bad}");
+        }
         // Quoted, the same characters are plain text.
         assert_eq!(p("echo 'a|b' \"c>d\"").unwrap(), ["echo", "a|b", "c>d"]);
+    }
+
+    #[test]
+    fn pipelines_and_redirections() {
+        let x = pl("sort < in.txt | uniq -c|head -n 3 >> 'out file'").unwrap();
+        assert_eq!(x.stages, [vec!["sort"], vec!["uniq", "-c"], vec!["head", "-n", "3"]]);
+        assert_eq!(x.stdin.as_deref(), Some("in.txt"));
+        assert_eq!(x.stdout, Some(Redirect { path: "out file".into(), append: true }));
+        let y = pl("echo $A>f").unwrap();
+        assert_eq!((y.stages[0].clone(), y.stdout.unwrap().path), (vec!["echo".to_string(), "x y".into()], "f".into()));
+        assert_eq!(pl("echo a2>f").unwrap().stages[0], ["echo", "a2"], "a digit inside a word is not a descriptor");
+        assert_eq!(pl("ls | wc").unwrap().words(), ["ls", "|", "wc"]);
     }
 }

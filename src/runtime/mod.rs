@@ -110,6 +110,8 @@ impl Limits {
 /// the command, so the run can be repeated exactly.
 pub struct Invocation<'a> {
     pub argv: &'a [String],
+    /// Bytes the command reads on stdin (a pipe's or a `<` file's; else empty).
+    pub stdin: &'a [u8],
     pub vars: &'a BTreeMap<String, String>,
     /// Absolute guest path of the working directory.
     pub cwd: &'a str,

@@ -33,7 +33,7 @@ fn run_inner(path: &Path, inv: &Invocation<'_>) -> RunOutput {
         .env_clear()
         .envs(inv.vars)
         .current_dir(&cwd)
-        .stdin(Stdio::null())
+        .stdin(if inv.stdin.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     if let Err(e) = os::confine(&mut cmd, inv) {
@@ -43,6 +43,14 @@ fn run_inner(path: &Path, inv: &Invocation<'_>) -> RunOutput {
         Ok(c) => c,
         Err(e) => return RunOutput::failed(Outcome::Error, format!("{}: cannot start {}: {e}", inv.argv[0], path.display())),
     };
+    if let Some(mut pipe) = child.stdin.take() {
+        let data = inv.stdin.to_vec();
+        // A reader that stops early closes the pipe; the write error is expected.
+        std::thread::spawn(move || {
+            use std::io::Write;
+            let _ = pipe.write_all(&data);
+        });
+    }
     let stdout = CappedPipe::new(inv.limits.stdout_bytes);
     let stderr = CappedPipe::new(inv.limits.stderr_bytes);
     let readers = [

@@ -376,7 +376,7 @@ impl WasiRuntime {
         let mut b = WasiCtxBuilder::new();
         b.args(inv.argv)
             .envs(&vars)
-            .stdin(MemoryInputPipe::new(Vec::<u8>::new()))
+            .stdin(MemoryInputPipe::new(inv.stdin.to_vec()))
             .stdout(stdout.clone())
             .stderr(stderr.clone())
             .wall_clock(clock.clone())
@@ -556,8 +556,11 @@ struct Trampoline {
     fd_readdir: wasmtime::TypedFunc<(i32, i32, i32, i64, i32), i32>,
     poll_oneoff: wasmtime::TypedFunc<(i32, i32, i32, i32), i32>,
     fd_filestat_set_times: wasmtime::TypedFunc<(i32, i64, i64, i32), i32>,
-    path_filestat_set_times: wasmtime::TypedFunc<(i32, i32, i32, i32, i64, i64, i32), i32>,
+    path_filestat_set_times: wasmtime::TypedFunc<PathSetTimesArgs, i32>,
 }
+
+/// (dirfd, lookup flags, path, path length, atim, mtim, fst flags)
+type PathSetTimesArgs = (i32, i32, i32, i32, i64, i64, i32);
 
 /// The preview1 functions whose originals the trampoline reaches.
 const ORIGINALS: [&str; 6] =

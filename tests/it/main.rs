@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod cli;
 mod gateway;
+mod pipes;
 mod queue;
 mod replay;
 mod robustness;

@@ -1,0 +1,97 @@
+//! Pipelines and redirections: stdout of one stage is the next one's stdin;
+//! `<`, `>` and `>>` read and write the session's files, never the host's.
+
+use crate::support::TestDb;
+
+#[tokio::test]
+async fn redirections_write_append_and_read_session_files() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let w = u.run(s, "echo hello > f").await;
+    assert_eq!((w.stdout(), w.exit_code), ("", Some(0)));
+    assert_ne!(w.env_before, w.env_after);
+    u.run(s, "echo world >> f").await;
+    assert_eq!(u.run(s, "cat f").await.stdout(), "hello\nworld\n");
+    assert_eq!(u.run(s, "wc -l < f").await.stdout(), "2\n");
+    u.run(s, "mkdir d").await;
+    u.run(s, "cd d").await;
+    u.run(s, "echo inner>g").await;
+    assert_eq!(u.run(s, "cat /d/g").await.stdout(), "inner\n", "relative to the working directory");
+    u.run(s, "echo over > ../f").await;
+    assert_eq!(u.run(s, "cat /f").await.stdout(), "over\n", "> truncates");
+    let e = u.run(s, "cat < missing").await;
+    assert_eq!(e.exit_code, Some(1));
+    assert!(e.stderr().contains("missing: No such file or directory"), "{}", e.stderr());
+    let e = u.run(s, "echo x > /").await;
+    assert!(e.stderr().contains("Is a directory"), "{}", e.stderr());
+    let e = u.run(s, "echo x > nodir/f").await;
+    assert!(e.stderr().contains("No such file"), "{}", e.stderr());
+}
+
+#[tokio::test]
+async fn pipelines_feed_each_stage_into_the_next() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    u.run(s, "writefile words 'b\na\nb\nc\na\nb\n'").await;
+    let c = u.run(s, "sort < words | uniq -c | sort -rn | head -n 1").await;
+    assert_eq!(c.stdout().trim(), "3 b");
+    assert_eq!(c.program_kind.as_deref(), Some("pipeline"));
+    assert_eq!(u.run(s, "seq 100 | tail -n 2 | wc -l").await.stdout(), "2\n");
+    // Builtins take part too (without changing the environment).
+    assert_eq!(u.run(s, "pwd | cat").await.stdout(), "/\n");
+    assert_eq!(u.run(s, "cd / | cat").await.cwd_after.as_deref(), Some("/"));
+    // stdin reaches the guest.
+    assert_eq!(u.run(s, "echo 12345 | stdinlen").await.stdout(), "6\n");
+    // The exit status is the last stage's; the stderr of every stage is kept.
+    let c = u.run(s, "cat missing | wc -c").await;
+    assert_eq!((c.exit_code, c.stdout()), (Some(0), "0\n"));
+    assert!(c.stderr().contains("missing"));
+    // Output of a whole pipeline into a file.
+    u.run(s, "seq 3 | sort -r > rev").await;
+    assert_eq!(u.run(s, "cat rev").await.stdout(), "3\n2\n1\n");
+    // Native and WASI stages mix.
+    let admin = db.admin().await;
+    pg_shell::db::register_native(&admin, "necho", "/bin/echo").await.unwrap();
+    pg_shell::db::register_native(&admin, "nwc", "/usr/bin/wc").await.unwrap();
+    assert_eq!(u.run(s, "necho native | wc -c").await.stdout(), "7\n");
+    assert_eq!(u.run(s, "echo wasi | nwc -c").await.stdout().trim(), "5");
+    // A runaway stage is the pipeline's outcome.
+    db.set_session_limits(s, serde_json::json!({"timeout_ms": 300})).await;
+    let t = u.run(s, "spin | cat").await;
+    assert_eq!((t.outcome(), t.exit_code), ("timeout", Some(124)));
+    // And every pipeline replays exactly (native stages aside).
+    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
+    let opts = pg_shell::replay::ReplayOptions { keep_going: true, ..Default::default() };
+    let r = pg_shell::replay::replay_session(&ex, &admin, s, &opts).await.unwrap();
+    for v in &r.results {
+        if !v.line.contains("necho") && !v.line.contains("nwc") {
+            assert_ne!(v.verdict, "diverged", "{v:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn redirections_never_follow_links_out_of_the_session() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let admin = db.admin().await;
+    pg_shell::db::register_native(&admin, "nln", "/bin/ln").await.unwrap();
+    let victim = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(victim.path(), "untouched").unwrap();
+    let target = victim.path().to_str().unwrap().to_string();
+    assert_eq!(u.run(s, &format!("nln -s {target} link")).await.exit_code, Some(0));
+    assert_eq!(u.run(s, "nln -s /tmp dirlink").await.exit_code, Some(0));
+    for line in ["echo pwned > link", "echo pwned >> link", "echo pwned > dirlink/x", "cat < link", "wc -c < dirlink/x"] {
+        let c = u.run(s, line).await;
+        assert_eq!(c.exit_code, Some(1), "{line}: {}", c.stderr());
+        assert!(c.stderr().contains("symbolic link") || c.stderr().contains("No such file"), "{line}: {}", c.stderr());
+    }
+    assert_eq!(std::fs::read_to_string(victim.path()).unwrap(), "untouched");
+    assert!(!std::path::Path::new("/tmp/x").exists() || std::fs::read_to_string("/tmp/x").unwrap_or_default() != "pwned\n");
+}
