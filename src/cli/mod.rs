@@ -30,7 +30,7 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
-    /// Start everything: the database (embedded unless DATABASE_URL is set), schema, bundled tools, executor.
+    /// Start everything: the database (embedded unless DATABASE_URL is set), schema, bundled tools, executor, web gateway.
     Up(up::Up),
     /// Apply the schema and register the bundled tools (idempotent).
     Init(init::Init),
