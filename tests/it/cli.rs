@@ -75,3 +75,33 @@ async fn shell_reads_lines_and_keeps_the_session_state() {
     assert!(err.contains("cat: missing: No such file or directory"), "{err}");
     assert_eq!(out.status.code(), Some(1), "the shell exits with the last command's status");
 }
+
+#[tokio::test]
+async fn init_schema_sql_loads_with_psql_and_init_agrees() {
+    let (conninfo, url) = crate::support::empty_database().await;
+    let psql = Some(crate::support::pg_bin_dir().join("psql")).filter(|p| p.exists()).unwrap_or_else(|| "psql".into());
+    let sql = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("sql/init_schema.sql");
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new(psql).args(["-X", "-q", "-d", &url, "-f"]).arg(sql).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let admin = pg_shell::db::connect_plain(&conninfo).await.unwrap();
+    let versions: Vec<i32> = admin
+        .query("select version from pgshell_meta.schema_version order by 1", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    let expected: Vec<i32> = pg_shell::db::MIGRATIONS.iter().map(|m| m.0).collect();
+    assert_eq!(versions, expected, "init_schema.sql applies exactly the embedded migrations");
+    // `pg_shell init` then finds nothing to do, twice.
+    for _ in 0..2 {
+        let c = conninfo.clone();
+        let out = tokio::task::spawn_blocking(move || pg_shell().env("DATABASE_URL", &c).arg("init").output().unwrap()).await.unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "schema up to date\n");
+    }
+}

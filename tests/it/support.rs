@@ -46,6 +46,21 @@ fn shared() -> &'static Shared {
     })
 }
 
+/// The PostgreSQL binaries of the shared cluster (psql lives there too).
+pub fn pg_bin_dir() -> std::path::PathBuf {
+    shared().cluster.bin_dir().to_path_buf()
+}
+
+/// A connection string for a database that exists but is empty (no schema).
+pub async fn empty_database() -> (String, String) {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let s = shared();
+    let name = format!("e_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
+    let admin = pg_shell::db::connect_plain(&s.cluster.connection_string("postgres")).await.unwrap();
+    admin.batch_execute(&format!("create database {name}")).await.unwrap();
+    (s.cluster.connection_string(&name), s.cluster.url(&name))
+}
+
 pub fn cache_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")
 }
