@@ -651,7 +651,12 @@ grant execute on function pgshell.claim(text, int, int), pgshell.complete(bigint
     to pgshell_executor;
 grant select on pgshell.blobs, pgshell.environments, pgshell.programs, pgshell.settings
     to pgshell_executor;
-grant select (id, session_id, seq, line, status) on pgshell.commands to pgshell_executor; -- `history` builtin
+-- Executors read the record (history, replays) but change it only through
+-- the functions above; row-level security lets them see every session.
+grant select on pgshell.commands, pgshell.sessions, pgshell.executors to pgshell_executor;
+grant select (id, name) on pgshell.users to pgshell_executor;
+create policy commands_executor on pgshell.commands for select to pgshell_executor using (true);
+create policy sessions_executor on pgshell.sessions for select to pgshell_executor using (true);
 
 -- Direct reads by end users go through row-level security.
 grant execute on function pgshell.caller_id_or_null(), pgshell.caller_sees_all(), pgshell.caller_name()

@@ -199,3 +199,36 @@ async fn cancelling_queued_and_running_commands() {
     assert!(!u.client.cancel(queued).await.unwrap(), "cancelling twice does nothing");
     assert_eq!(u.run(s, "echo after").await.stdout(), "after\n");
 }
+
+#[tokio::test]
+async fn an_executor_needs_only_the_executor_role() {
+    let mut db = TestDb::new().await;
+    let admin = db.admin().await;
+    let role = format!("exec_{}", db.name);
+    admin.batch_execute(&format!("create role {role} login in role pgshell_executor")).await.unwrap();
+    let mut config = db.executor_config();
+    config.conninfo = format!("{} user={role}", db.conninfo);
+    db.start_executor_with(config);
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    assert_eq!(u.run(s, "writefile f hi").await.exit_code, Some(0));
+    assert_eq!(u.run(s, "cat f").await.stdout(), "hi");
+    assert_eq!(u.run(s, "history").await.stdout().lines().count(), 2);
+    let id: i64 = u.client.raw().query_one("select api.request_replay($1)", &[&s]).await.unwrap().get(0);
+    let mut verdict = serde_json::Value::Null;
+    for _ in 0..300 {
+        let v: serde_json::Value = u.client.raw().query_one("select api.replay($1)", &[&id]).await.unwrap().get(0);
+        if v["status"] == "done" {
+            verdict = v;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(verdict["verdict"], "verified", "{verdict}");
+    // And it cannot write the record behind the functions' back.
+    let ex = pg_shell::db::connect_plain(&format!("{} user={role}", db.conninfo)).await.unwrap();
+    for sql in ["update pgshell.commands set exit_code = 0", "delete from pgshell.sessions", "insert into pgshell.audit_log (actor, event) values ('x', 'y')"] {
+        let e = ex.batch_execute(sql).await.unwrap_err();
+        assert_eq!(e.code().unwrap().code(), "42501", "{sql}");
+    }
+}
