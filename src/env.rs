@@ -410,12 +410,21 @@ pub struct TreeLimits {
     pub max_files: usize,
 }
 
+/// Why a command's files could not be taken back. Both are the command's
+/// doing (it wrote too much, or something unreadable such as a path longer
+/// than the host allows), so the executor records them instead of retrying.
 #[derive(Debug, thiserror::Error)]
 pub enum ScanError {
     #[error("file tree exceeds its limit: {0}")]
     TooLarge(String),
-    #[error(transparent)]
-    Io(#[from] anyhow::Error),
+    #[error("files could not be read back: {0}")]
+    Unreadable(String),
+}
+
+impl From<anyhow::Error> for ScanError {
+    fn from(e: anyhow::Error) -> Self {
+        ScanError::Unreadable(format!("{e:#}"))
+    }
 }
 
 /// Reads the directory `root` back into a tree. Entries that did not change

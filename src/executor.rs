@@ -706,7 +706,11 @@ async fn run_in_workdir(
     let (out, scan) = tokio::task::spawn_blocking(move || -> Result<_> {
         let before = before2;
         let work = env::Workdir::new()?;
-        env::materialize(work.root(), &before.env.tree, |d| blobs.get(d).cloned())?;
+        if let Err(e) = env::materialize(work.root(), &before.env.tree, |d| blobs.get(d).cloned()) {
+            // Deterministic for this environment: record it rather than retry forever.
+            let out = RunOutput::failed(Outcome::Error, format!("pg_shell: cannot lay out the session's files: {e:#}"));
+            return Ok((out, Err(env::ScanError::Unreadable("not run".into()))));
+        }
         let recorded_mtimes = before
             .env
             .tree
@@ -751,7 +755,8 @@ async fn run_in_workdir(
                 done.new_blobs = scan.new_blobs;
             }
         }
-        Err(env::ScanError::TooLarge(why)) => {
+        Err(env::ScanError::Unreadable(_)) if done.out.outcome == Some(Outcome::Error) => {}
+        Err(env::ScanError::TooLarge(why) | env::ScanError::Unreadable(why)) => {
             let msg = format!("file changes discarded: {why}");
             done.out.stderr.extend_from_slice(format!("pg_shell: {msg}\n").as_bytes());
             if done.out.exit_code == 0 {
@@ -759,7 +764,6 @@ async fn run_in_workdir(
             }
             done.out.error = Some(msg);
         }
-        Err(env::ScanError::Io(e)) => return Err(e.context("reading the command's files back")),
     }
     Ok(())
 }

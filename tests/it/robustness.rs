@@ -207,3 +207,23 @@ async fn hostile_file_names_round_trip_and_replay() {
     let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }
+
+#[tokio::test]
+async fn a_tree_over_its_limits_is_refused_and_the_session_goes_on() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    db.set_session_limits(s, serde_json::json!({"tree_files": 20, "tree_bytes": 1000})).await;
+    let many: Vec<String> = (0..30).map(|i| format!("f{i}")).collect();
+    let c = u.run(s, &format!("touch {}", many.join(" "))).await;
+    assert_eq!(c.exit_code, Some(1));
+    assert!(c.stderr().contains("file changes discarded") && c.stderr().contains("20"), "{}", c.stderr());
+    assert_eq!(c.env_before, c.env_after, "nothing of it was kept");
+    let big = u.run(s, "bigout 5000 > big").await;
+    assert_eq!(big.exit_code, Some(1));
+    assert!(big.stderr().contains("1000 bytes"), "{}", big.stderr());
+    assert_eq!(u.run(s, "ls").await.stdout(), "");
+    assert_eq!(u.run(s, "touch small").await.exit_code, Some(0));
+    assert_eq!(u.run(s, "ls").await.stdout(), "small\n");
+}
