@@ -52,6 +52,9 @@ pub struct Context {
     pub history: Vec<(i32, String)>,
     /// Programs the resolver can run besides builtins.
     pub programs: Vec<String>,
+    /// Inside a command list the files on disk are newer than the recorded
+    /// tree (`mkdir d && cd d`): `cd` then looks here instead.
+    pub live_root: Option<std::path::PathBuf>,
 }
 
 pub struct Output {
@@ -88,14 +91,21 @@ pub fn run(b: Builtin, argv: &[String], env: &Env, cx: &Context) -> Output {
                 Some(p) => p.to_string(),
             };
             let abs = resolve_path(&env.cwd, &target);
-            if env.tree.is_dir(&abs) {
+            let (is_dir, exists) = match &cx.live_root {
+                Some(root) => match crate::env::live_kind(root, &abs) {
+                    Some(dir) => (dir, true),
+                    None => (false, false),
+                },
+                None => (env.tree.is_dir(&abs), env.tree.get(&abs).is_some()),
+            };
+            if is_dir {
                 o.vars.insert("OLDPWD".into(), env.cwd.clone());
                 o.vars.insert("PWD".into(), abs.clone());
                 if args.first().map(String::as_str) == Some("-") {
                     o.stdout = format!("{abs}\n");
                 }
                 o.cwd = abs;
-            } else if env.tree.get(&abs).is_some() {
+            } else if exists {
                 fail(&mut o, format!("{target}: Not a directory"));
             } else {
                 fail(&mut o, format!("{target}: No such file or directory"));

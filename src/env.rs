@@ -366,6 +366,27 @@ fn host_path_in_tree(root: &Path, cwd: &str, path: &str) -> io::Result<PathBuf> 
     }
 }
 
+/// Whether the absolute guest path names a directory (Some(true)), something
+/// else (Some(false)) or nothing (None) on disk under `root`, without
+/// following symbolic links (a link is "something else", as in the tree).
+pub fn live_kind(root: &Path, abs: &str) -> Option<bool> {
+    let rel = abs.trim_start_matches('/');
+    if rel.is_empty() {
+        return Some(true);
+    }
+    let mut host = root.to_path_buf();
+    let comps: Vec<&str> = rel.split('/').collect();
+    for (i, c) in comps.iter().enumerate() {
+        host.push(c);
+        let meta = fs::symlink_metadata(&host).ok()?;
+        let last = i + 1 == comps.len();
+        if meta.file_type().is_symlink() || !meta.is_dir() {
+            return if last { Some(false) } else { None };
+        }
+    }
+    Some(true)
+}
+
 /// Reads a file of the session for `< FILE`.
 pub fn read_in_tree(root: &Path, cwd: &str, path: &str) -> io::Result<Vec<u8>> {
     let host = host_path_in_tree(root, cwd, path)?;

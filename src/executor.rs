@@ -544,7 +544,37 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
     };
     let env = &done.env_before.env;
 
-    let pipeline = match crate::parse::parse(&c.line, &env.vars) {
+    let list = match crate::parse::split_list(&c.line) {
+        Ok(l) => l,
+        Err(e) => {
+            done.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}"));
+            return Ok(done);
+        }
+    };
+    if list.len() > 1 {
+        let mut words = Vec::new();
+        for (connector, text) in &list {
+            match connector {
+                crate::parse::Connector::Always if words.is_empty() => {}
+                crate::parse::Connector::Always => words.push(";".to_string()),
+                crate::parse::Connector::IfOk => words.push("&&".to_string()),
+                crate::parse::Connector::IfFailed => words.push("||".to_string()),
+            }
+            words.push(text.trim().to_string());
+        }
+        done.argv = Some(words);
+        done.program = Some("list".into());
+        done.program_kind = Some("list");
+        let settings = settings(&client).await?;
+        done.limits = match pinned {
+            Some(p) => p.limits,
+            None => effective_limits(s, c, &settings, None),
+        };
+        run_list(s, &client, c, &mut done, list, cancel).await?;
+        return Ok(done);
+    }
+    let text = list.first().map(|(_, t)| t.as_str()).unwrap_or("");
+    let pipeline = match crate::parse::parse(text, &env.vars) {
         Ok(p) => p,
         Err(e) => {
             done.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}"));
@@ -579,16 +609,11 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
     let limits = match pinned {
         Some(p) => p.limits,
         None => {
-            let mut limits = Limits::default();
-            limits.apply(&settings);
-            if let (true, Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. }) = (single, &resolved[0]) {
-                limits.apply(l);
-            }
-            limits.apply(&c.session_limits);
-            if let Some(t) = s.config.command_timeout {
-                limits.timeout_ms = limits.timeout_ms.min(t.as_millis() as u64);
-            }
-            limits
+            let program = match (single, &resolved[0]) {
+                (true, Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. }) => Some(l),
+                _ => None,
+            };
+            effective_limits(s, c, &settings, program)
         }
     };
     done.limits = limits.clone();
@@ -631,16 +656,23 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         return Ok(done);
     }
 
+    let stages = build_stages(s, &client, c, &pipeline, resolved).await?;
+    run_in_workdir(s, &client, c, &mut done, stages, pipeline.stdin, pipeline.stdout, cancel).await?;
+    Ok(done)
+}
+
+/// Turns resolved programs into runnable stages (compiling or loading modules).
+async fn build_stages(s: &Arc<Shared>, client: &Client, c: &Claimed, pipeline: &crate::parse::Pipeline, resolved: Vec<Resolved>) -> Result<Vec<Stage>> {
     let mut stages = Vec::with_capacity(resolved.len());
     for (argv, r) in pipeline.stages.iter().zip(resolved) {
         let argv = argv.clone();
         stages.push(match r {
-            Resolved::Builtin(b) => Stage::Builtin(b, argv, builtin_context(&client, c, b).await?),
+            Resolved::Builtin(b) => Stage::Builtin(b, argv, builtin_context(client, c, b).await?),
             Resolved::Wasi { digest, .. } => {
                 let module = match s.wasi.cached(&digest) {
                     Some(m) => m,
                     None => {
-                        let blobs = s.cache.blobs(&client, &[digest]).await?;
+                        let blobs = s.cache.blobs(client, &[digest]).await?;
                         let wasm = blobs.get(&digest).context("the program's module is missing from blobs")?.clone();
                         let s2 = s.clone();
                         tokio::task::spawn_blocking(move || s2.wasi.prepare(&digest, &wasm)).await??
@@ -649,11 +681,30 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
                 Stage::Wasi(module, argv)
             }
             Resolved::Native { path, .. } => Stage::Native(PathBuf::from(path), argv),
-            Resolved::NotFound(_) => unreachable!("not-found stages return above"),
+            Resolved::NotFound(msg) => Stage::NotFound(msg),
         });
     }
-    run_in_workdir(s, &client, c, &mut done, stages, pipeline.stdin, pipeline.stdout, cancel).await?;
-    Ok(done)
+    Ok(stages)
+}
+
+/// Settings < program < session, with the wall clock capped by COMMAND_TIMEOUT.
+fn effective_limits(s: &Shared, c: &Claimed, settings: &serde_json::Value, program: Option<&serde_json::Value>) -> Limits {
+    let mut limits = Limits::default();
+    limits.apply(settings);
+    if let Some(p) = program {
+        limits.apply(p);
+    }
+    limits.apply(&c.session_limits);
+    if let Some(t) = s.config.command_timeout {
+        limits.timeout_ms = limits.timeout_ms.min(t.as_millis() as u64);
+    }
+    limits
+}
+
+async fn settings(client: &Client) -> Result<serde_json::Value> {
+    let v: Option<serde_json::Value> =
+        client.query_one("select jsonb_object_agg(name, value) from pgshell.settings", &[]).await?.get(0);
+    Ok(v.unwrap_or_default())
 }
 
 /// Data a builtin needs from the database, fetched only for the builtins that use it.
@@ -680,6 +731,8 @@ enum Stage {
     Builtin(Builtin, Vec<String>, builtins::Context),
     Wasi(crate::runtime::wasi::Prepared, Vec<String>),
     Native(PathBuf, Vec<String>),
+    /// Inside a command list an unknown program fails its own part only.
+    NotFound(String),
 }
 
 /// Materializes the tree, runs the stages on a blocking thread (each one's
@@ -711,16 +764,7 @@ async fn run_in_workdir(
             let out = RunOutput::failed(Outcome::Error, format!("pg_shell: cannot lay out the session's files: {e:#}"));
             return Ok((out, Err(env::ScanError::Unreadable("not run".into()))));
         }
-        let recorded_mtimes = before
-            .env
-            .tree
-            .entries
-            .values()
-            .filter_map(|e| match e {
-                env::Entry::File { mtime_ns, .. } | env::Entry::Dir { mtime_ns, .. } => Some(*mtime_ns as u64),
-                env::Entry::Symlink { .. } => None,
-            })
-            .collect();
+        let recorded_mtimes = recorded_mtimes(&before.env.tree);
         let mut inv = Invocation {
             argv: &[],
             stdin: &[],
@@ -741,21 +785,180 @@ async fn run_in_workdir(
     .await
     .context("the runtime thread panicked")??;
     done.out = out;
-    if done.out.cancelled {
-        return Ok(()); // a cancelled command's file changes are discarded
+    apply_scan(done, &before, scan, before.env.cwd.clone(), before.env.vars.clone());
+    Ok(())
+}
+
+/// The modification times a tree's files are laid out with.
+fn recorded_mtimes(tree: &env::Tree) -> std::collections::HashSet<u64> {
+    tree.entries
+        .values()
+        .filter_map(|e| match e {
+            env::Entry::File { mtime_ns, .. } | env::Entry::Dir { mtime_ns, .. } => Some(*mtime_ns as u64),
+            env::Entry::Symlink { .. } => None,
+        })
+        .collect()
+}
+
+/// Runs a command list (`a; b && c || d`) in one materialized directory.
+/// Each part is expanded and parsed when its turn comes, with the cwd and
+/// variables the parts before it left (`mkdir d && cd d && export X=1`). The
+/// list stops at the first part that does not simply exit (a timeout, a
+/// trap, a syntax error); the exit status is the last part's. The wall-clock
+/// limit covers the whole line.
+async fn run_list(
+    s: &Arc<Shared>,
+    client: &Client,
+    c: &Claimed,
+    done: &mut Completion,
+    list: Vec<(crate::parse::Connector, String)>,
+    cancel: Arc<AtomicBool>,
+) -> Result<()> {
+    use crate::parse::Connector;
+    let before = done.env_before.clone();
+    let limits = done.limits.clone();
+    let digests: Vec<Digest> = before.env.tree.file_digests().copied().collect();
+    let blobs = s.cache.blobs(client, &digests).await?;
+    let before2 = before.clone();
+    let laid_out = tokio::task::spawn_blocking(move || -> Result<_> {
+        let work = env::Workdir::new()?;
+        Ok(env::materialize(work.root(), &before2.env.tree, |d| blobs.get(d).cloned()).map(|()| work))
+    })
+    .await
+    .context("the runtime thread panicked")??;
+    let work = match laid_out {
+        Ok(w) => Arc::new(w),
+        Err(e) => {
+            done.out = RunOutput::failed(Outcome::Error, format!("pg_shell: cannot lay out the session's files: {e:#}"));
+            return Ok(());
+        }
+    };
+    let mut mtimes = recorded_mtimes(&before.env.tree);
+    let (mut cwd, mut vars) = (before.env.cwd.clone(), before.env.vars.clone());
+    let deadline = Instant::now() + Duration::from_millis(limits.timeout_ms);
+    let mut total = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
+    let mut last_status = 0;
+    for (index, (connector, text)) in list.into_iter().enumerate() {
+        let runs = match connector {
+            Connector::Always => true,
+            Connector::IfOk => last_status == 0,
+            Connector::IfFailed => last_status != 0,
+        };
+        if !runs {
+            continue;
+        }
+        let out = match crate::parse::parse(&text, &vars) {
+            Err(e) => RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}")),
+            Ok(p) if p.is_empty() => continue,
+            Ok(p) => {
+                let mut resolved = Vec::with_capacity(p.stages.len());
+                for argv in &p.stages {
+                    resolved.push(resolve(client, &argv[0]).await?.0);
+                }
+                if let (Some(argv), Resolved::Builtin(b)) = (p.simple(), &resolved[0]) {
+                    let mut cx = builtin_context(client, c, *b).await?;
+                    cx.live_root = Some(work.root().to_path_buf());
+                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+                    let o = builtins::run(*b, argv, &current, &cx);
+                    (cwd, vars) = (o.cwd, o.vars);
+                    RunOutput {
+                        outcome: Some(Outcome::Exited),
+                        exit_code: o.exit_code,
+                        stdout: o.stdout.into_bytes(),
+                        stderr: o.stderr.into_bytes(),
+                        ..RunOutput::default()
+                    }
+                } else {
+                    let stages = build_stages(s, client, c, &p, resolved).await?;
+                    let mut lim = limits.clone();
+                    lim.timeout_ms = deadline.saturating_duration_since(Instant::now()).as_millis().max(1) as u64;
+                    // Each part gets randomness of its own, derived from the recorded seed.
+                    let mut seed_input = c.random_seed.to_vec();
+                    seed_input.extend_from_slice(&(index as u64).to_le_bytes());
+                    let seed: [u8; 16] = env::sha256(&seed_input)[..16].try_into().unwrap();
+                    let (s2, work2, cancel2) = (s.clone(), work.clone(), cancel.clone());
+                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+                    let taken = std::mem::take(&mut mtimes);
+                    let clock_base_ns = c.clock_base_ns;
+                    let (out, back) = tokio::task::spawn_blocking(move || {
+                        let mut inv = Invocation {
+                            argv: &[],
+                            stdin: &[],
+                            vars: &current.vars,
+                            cwd: &current.cwd,
+                            root: work2.root(),
+                            limits: &lim,
+                            clock_base_ns,
+                            random_seed: seed,
+                            cancel: cancel2,
+                            recorded_mtimes: taken,
+                        };
+                        let out = run_stages(&s2, &stages, &mut inv, &current, p.stdin.as_deref(), p.stdout.as_ref());
+                        (out, inv.recorded_mtimes)
+                    })
+                    .await
+                    .context("the runtime thread panicked")?;
+                    mtimes = back;
+                    out
+                }
+            }
+        };
+        total.stdout.extend_from_slice(&out.stdout);
+        total.stderr.extend_from_slice(&out.stderr);
+        total.stdout_truncated |= out.stdout_truncated || total.stdout.len() > limits.stdout_bytes;
+        total.stderr_truncated |= out.stderr_truncated || total.stderr.len() > limits.stderr_bytes;
+        total.stdout.truncate(limits.stdout_bytes);
+        total.stderr.truncate(limits.stderr_bytes);
+        total.fuel = match (total.fuel, out.fuel) {
+            (None, f) | (f, None) => f,
+            (Some(a), Some(b)) => Some(a + b),
+        };
+        total.run_us += out.run_us;
+        total.set_times.extend(out.set_times.iter().copied());
+        last_status = out.exit_code;
+        total.exit_code = out.exit_code;
+        if out.cancelled {
+            total.cancelled = true;
+            break;
+        }
+        if out.outcome != Some(Outcome::Exited) {
+            total.outcome = out.outcome;
+            total.error = out.error;
+            break;
+        }
     }
-    match scan {
+    let (tree, set_times, clock_base_ns) = (before.env.tree.clone(), total.set_times.clone(), c.clock_base_ns);
+    let tl = TreeLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };
+    let scan = tokio::task::spawn_blocking(move || env::scan(work.root(), &tree, clock_base_ns, &set_times, tl))
+        .await
+        .context("the scanning thread panicked")?;
+    done.out = total;
+    apply_scan(done, &before, scan, cwd, vars);
+    Ok(())
+}
+
+/// Records the environment a command leaves: its cwd and variables with the
+/// scanned file tree, or, if the files could not be taken back, the old tree
+/// with a recorded reason. A cancelled command's changes are all discarded.
+fn apply_scan(
+    done: &mut Completion,
+    before: &SealedEnv,
+    scan: Result<env::Scan, env::ScanError>,
+    cwd: String,
+    vars: std::collections::BTreeMap<String, String>,
+) {
+    if done.out.cancelled {
+        return;
+    }
+    let tree = match scan {
         Ok(scan) => {
             for note in &scan.notes {
                 done.out.stderr.extend_from_slice(format!("pg_shell: {note}\n").as_bytes());
             }
-            if scan.tree != before.env.tree {
-                let after = Env { cwd: before.env.cwd.clone(), vars: before.env.vars.clone(), tree: scan.tree }.seal();
-                done.env_after = Arc::new(after);
-                done.new_blobs = scan.new_blobs;
-            }
+            done.new_blobs = scan.new_blobs;
+            scan.tree
         }
-        Err(env::ScanError::Unreadable(_)) if done.out.outcome == Some(Outcome::Error) => {}
+        Err(env::ScanError::Unreadable(_)) if done.out.outcome == Some(Outcome::Error) => before.env.tree.clone(),
         Err(env::ScanError::TooLarge(why) | env::ScanError::Unreadable(why)) => {
             let msg = format!("file changes discarded: {why}");
             done.out.stderr.extend_from_slice(format!("pg_shell: {msg}\n").as_bytes());
@@ -763,9 +966,14 @@ async fn run_in_workdir(
                 done.out.exit_code = 1;
             }
             done.out.error = Some(msg);
+            before.env.tree.clone()
         }
+    };
+    if tree != before.env.tree || cwd != before.env.cwd || vars != before.env.vars {
+        done.env_after = Arc::new(Env { cwd, vars, tree }.seal());
+    } else {
+        done.new_blobs.clear();
     }
-    Ok(())
 }
 
 /// Runs a pipeline's stages in order inside the materialized directory. The
@@ -794,13 +1002,15 @@ fn run_stages(
     for stage in stages {
         let mut limits = inv.limits.clone();
         limits.timeout_ms = deadline.saturating_duration_since(Instant::now()).as_millis().max(1) as u64;
-        let argv = match stage {
+        let argv: &[String] = match stage {
             Stage::Builtin(_, a, _) | Stage::Wasi(_, a) | Stage::Native(_, a) => a,
+            Stage::NotFound(_) => &[],
         };
         let stage_inv = Invocation { argv, stdin: &input, limits: &limits, recorded_mtimes: std::mem::take(&mut inv.recorded_mtimes), cancel: inv.cancel.clone(), ..*inv };
         let out = match stage {
             Stage::Builtin(b, argv, cx) => {
                 let started = Instant::now();
+                // Inside a pipeline a builtin's changes to cwd and variables are dropped.
                 let o = builtins::run(*b, argv, env, cx);
                 let mut stdout = o.stdout.into_bytes();
                 let truncated = stdout.len() > limits.stdout_bytes;
@@ -817,6 +1027,7 @@ fn run_stages(
             }
             Stage::Wasi(module, _) => s.wasi.run(module, &stage_inv),
             Stage::Native(path, _) => native::run(path, &stage_inv),
+            Stage::NotFound(msg) => RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::failed(Outcome::NotFound, msg.clone()) },
         };
         inv.recorded_mtimes = stage_inv.recorded_mtimes;
         total.stderr.extend_from_slice(&out.stderr);

@@ -70,6 +70,96 @@ impl Pipeline {
     }
 }
 
+/// How a command of a list depends on the one before it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connector {
+    /// `;` (and the first command): always runs.
+    Always,
+    /// `&&`: runs if the previous command succeeded.
+    IfOk,
+    /// `||`: runs if the previous command failed.
+    IfFailed,
+}
+
+/// Splits a line at its unquoted `;`, `&&` and `||` into the text of each
+/// command of the list. Each part is expanded and parsed only when its turn
+/// comes (`export A=1; echo $A` prints 1). A trailing `;` is allowed; `&`
+/// (background jobs) is not supported.
+pub fn split_list(line: &str) -> Result<Vec<(Connector, String)>, ParseError> {
+    let chars: Vec<char> = line.chars().collect();
+    let mut parts = Vec::new();
+    let mut current = String::new();
+    let mut connector = Connector::Always;
+    let mut q = Quote::None;
+    let mut word_start = true;
+    let mut i = 0;
+    let push = |parts: &mut Vec<(Connector, String)>, text: &mut String, conn: Connector, op: &str| -> Result<(), ParseError> {
+        if text.trim().is_empty() {
+            return Err(ParseError::Syntax(format!("syntax error near `{op}'")));
+        }
+        parts.push((conn, std::mem::take(text)));
+        Ok(())
+    };
+    while i < chars.len() {
+        let c = chars[i];
+        match (q, c) {
+            (Quote::Single, '\'') | (Quote::Double, '"') => q = Quote::None,
+            (Quote::None, '\'') => q = Quote::Single,
+            (Quote::None, '"') => q = Quote::Double,
+            (Quote::None | Quote::Double, '\\') => {
+                current.push(c);
+                if let Some(&n) = chars.get(i + 1) {
+                    current.push(n);
+                }
+                i += 2;
+                word_start = false;
+                continue;
+            }
+            (Quote::None, '#') if word_start => {
+                current.extend(&chars[i..]);
+                break;
+            }
+            (Quote::None, ';') => {
+                push(&mut parts, &mut current, connector, ";")?;
+                connector = Connector::Always;
+                i += 1;
+                word_start = true;
+                continue;
+            }
+            (Quote::None, '&') if chars.get(i + 1) == Some(&'&') => {
+                push(&mut parts, &mut current, connector, "&&")?;
+                connector = Connector::IfOk;
+                i += 2;
+                word_start = true;
+                continue;
+            }
+            (Quote::None, '|') if chars.get(i + 1) == Some(&'|') => {
+                push(&mut parts, &mut current, connector, "||")?;
+                connector = Connector::IfFailed;
+                i += 2;
+                word_start = true;
+                continue;
+            }
+            (Quote::None, '&') => return Err(ParseError::Unsupported("background jobs and descriptor duplication (&)")),
+            _ => {}
+        }
+        word_start = q == Quote::None && (c.is_whitespace() || matches!(c, '|' | '<' | '>'));
+        current.push(c);
+        i += 1;
+    }
+    let trailing_semicolon = connector == Connector::Always && !parts.is_empty() && current.trim().is_empty();
+    if !trailing_semicolon {
+        if current.trim().is_empty() && !parts.is_empty() {
+            return Err(ParseError::Syntax(format!(
+                "syntax error: `{}' needs a command after it",
+                if connector == Connector::IfOk { "&&" } else { "||" }
+            )));
+        }
+        parts.push((connector, current));
+    }
+    Ok(parts)
+}
+
 const OP_PIPE: &str = "\0|\0";
 const OP_IN: &str = "\0<\0";
 const OP_OUT: &str = "\0>\0";
@@ -313,6 +403,21 @@ mod tests {
         }
         // Quoted, the same characters are plain text.
         assert_eq!(p("echo 'a|b' \"c>d\"").unwrap(), ["echo", "a|b", "c>d"]);
+    }
+
+    #[test]
+    fn command_lists_split_outside_quotes() {
+        use Connector::*;
+        let l = split_list("cd d && ls; echo 'a;b' \"&&\" || false ; ").unwrap();
+        let got: Vec<(Connector, &str)> = l.iter().map(|(c, t)| (*c, t.trim())).collect();
+        assert_eq!(got, [(Always, "cd d"), (IfOk, "ls"), (Always, "echo 'a;b' \"&&\""), (IfFailed, "false")]);
+        assert_eq!(split_list("echo a # b; c").unwrap().len(), 1, "a comment hides the rest");
+        assert_eq!(split_list("echo a\\;b").unwrap().len(), 1, "an escaped ; is text");
+        assert_eq!(split_list("ls | wc").unwrap().len(), 1);
+        for bad in ["; ls", "ls ;; ls", "ls &&", "&& ls", "ls || ", "a && ; b"] {
+            assert!(matches!(split_list(bad), Err(ParseError::Syntax(_))), "{bad}");
+        }
+        assert!(matches!(split_list("sleep 1 &"), Err(ParseError::Unsupported(_))));
     }
 
     #[test]

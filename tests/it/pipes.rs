@@ -1,4 +1,4 @@
-//! Pipelines and redirections: stdout of one stage is the next one's stdin;
+//! Pipelines, redirections and command lists: stdout of one stage is the next one's stdin;
 //! `<`, `>` and `>>` read and write the session's files, never the host's.
 
 use crate::support::TestDb;
@@ -94,4 +94,39 @@ async fn redirections_never_follow_links_out_of_the_session() {
     }
     assert_eq!(std::fs::read_to_string(victim.path()).unwrap(), "untouched");
     assert!(!std::path::Path::new("/tmp/x").exists() || std::fs::read_to_string("/tmp/x").unwrap_or_default() != "pwned\n");
+}
+
+#[tokio::test]
+async fn command_lists_run_in_order_with_the_state_the_earlier_parts_left() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let c = u.run(s, "mkdir d && cd d && pwd").await;
+    assert_eq!((c.stdout(), c.cwd_after.as_deref(), c.exit_code), ("/d\n", Some("/d"), Some(0)));
+    assert_eq!(c.program_kind.as_deref(), Some("list"));
+    assert_eq!(u.run(s, "export A=1; echo $A").await.stdout(), "1\n", "each part expands when it runs");
+    assert_eq!(u.run(s, "echo $A").await.stdout(), "1\n", "and the variable persists");
+    let c = u.run(s, "false && echo no; echo yes").await;
+    assert_eq!((c.stdout(), c.exit_code), ("yes\n", Some(0)));
+    assert_eq!(u.run(s, "false || echo fallback").await.stdout(), "fallback\n");
+    let c = u.run(s, "cat missing || echo recovered").await;
+    assert_eq!((c.stdout(), c.exit_code), ("recovered\n", Some(0)));
+    assert!(c.stderr().contains("missing"));
+    let c = u.run(s, "nosuch; echo still").await;
+    assert_eq!((c.stdout(), c.exit_code), ("still\n", Some(0)));
+    assert!(c.stderr().contains("command not found"), "{}", c.stderr());
+    let c = u.run(s, "echo a > f; cat f; cat f | wc -c").await;
+    assert_eq!(c.stdout(), "a\n2\n");
+    let c = u.run(s, "cd /; ls").await;
+    assert_eq!((c.stdout(), c.cwd_after.as_deref()), ("d\n", Some("/")));
+    let c = u.run(s, "true && false").await;
+    assert_eq!(c.exit_code, Some(1));
+    db.set_session_limits(s, serde_json::json!({"timeout_ms": 300})).await;
+    let c = u.run(s, "echo before; spin; echo never").await;
+    assert_eq!((c.outcome(), c.stdout()), ("timeout", "before\n"));
+    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
+    let admin = db.admin().await;
+    let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }

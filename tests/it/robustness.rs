@@ -15,9 +15,11 @@ async fn unbalanced_quotes_are_rejected_with_the_parsers_message() {
         assert_eq!((c.outcome(), c.exit_code), ("rejected", Some(2)), "{line}");
         assert!(c.stderr().contains("syntax error"), "{line}: {}", c.stderr());
     }
-    let c = u.run(s, "ls; wc -l").await;
+    let c = u.run(s, "sleepy 10 &").await;
     assert_eq!(c.outcome(), "rejected");
     assert!(c.stderr().contains("not supported"), "{}", c.stderr());
+    let c = u.run(s, "ls ;; ls").await;
+    assert_eq!((c.outcome(), c.exit_code), ("rejected", Some(2)));
     let c = u.run(s, "ls | | wc").await;
     assert_eq!((c.outcome(), c.exit_code), ("rejected", Some(2)));
     assert_eq!(u.run(s, "echo fine").await.stdout(), "fine\n");
