@@ -64,9 +64,7 @@ async fn pipelines_feed_each_stage_into_the_next() {
     let t = u.run(s, "spin | cat").await;
     assert_eq!((t.outcome(), t.exit_code), ("timeout", Some(124)));
     // And every pipeline replays exactly (native stages aside).
-    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
-    let opts = pg_shell::replay::ReplayOptions { keep_going: true, ..Default::default() };
-    let r = pg_shell::replay::replay_session(&ex, &admin, s, &opts).await.unwrap();
+    let r = db.replay(s, true).await;
     for v in &r.results {
         if !v.line.contains("necho") && !v.line.contains("nwc") {
             assert_ne!(v.verdict, "diverged", "{v:?}");
@@ -125,8 +123,6 @@ async fn command_lists_run_in_order_with_the_state_the_earlier_parts_left() {
     db.set_session_limits(s, serde_json::json!({"timeout_ms": 300})).await;
     let c = u.run(s, "echo before; spin; echo never").await;
     assert_eq!((c.outcome(), c.stdout()), ("timeout", "before\n"));
-    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
-    let admin = db.admin().await;
-    let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
+    let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }

@@ -214,16 +214,7 @@ async fn an_executor_needs_only_the_executor_role() {
     assert_eq!(u.run(s, "writefile f hi").await.exit_code, Some(0));
     assert_eq!(u.run(s, "cat f").await.stdout(), "hi");
     assert_eq!(u.run(s, "history").await.stdout().lines().count(), 2);
-    let id: i64 = u.client.raw().query_one("select api.request_replay($1)", &[&s]).await.unwrap().get(0);
-    let mut verdict = serde_json::Value::Null;
-    for _ in 0..300 {
-        let v: serde_json::Value = u.client.raw().query_one("select api.replay($1)", &[&id]).await.unwrap().get(0);
-        if v["status"] == "done" {
-            verdict = v;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let verdict = u.replay_through_api(s).await;
     assert_eq!(verdict["verdict"], "verified", "{verdict}");
     // And it cannot write the record behind the functions' back.
     let ex = pg_shell::db::connect_plain(&format!("{} user={role}", db.conninfo)).await.unwrap();

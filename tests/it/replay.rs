@@ -170,19 +170,11 @@ async fn replays_requested_through_the_api_are_served_by_the_executor() {
     let s = u.session().await;
     u.run(s, "writefile f hello").await;
     u.run(s, "cat f").await;
-    let id: i64 = u.client.raw().query_one("select api.request_replay($1)", &[&s]).await.unwrap().get(0);
-    let mut verdict = serde_json::Value::Null;
-    for _ in 0..300 {
-        let v: serde_json::Value = u.client.raw().query_one("select api.replay($1)", &[&id]).await.unwrap().get(0);
-        if v["status"] == "done" {
-            verdict = v;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
+    let verdict = u.replay_through_api(s).await;
     assert_eq!(verdict["verdict"], "verified", "{verdict}");
     assert_eq!((verdict["commands"].as_i64(), verdict["verified"].as_i64()), (Some(2), Some(2)));
     let bob = db.user("bob").await;
+    let id = verdict["id"].as_i64().unwrap();
     assert!(bob.client.raw().query_one("select api.replay($1)", &[&id]).await.is_err());
 }
 

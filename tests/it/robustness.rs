@@ -204,9 +204,7 @@ async fn hostile_file_names_round_trip_and_replay() {
     }
     let ls = u.run(s, "ls -A").await;
     assert_eq!(ls.exit_code, Some(0));
-    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
-    let admin = db.admin().await;
-    let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
+    let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }
 

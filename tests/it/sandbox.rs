@@ -222,9 +222,7 @@ async fn times_a_guest_sets_are_kept_and_replay() {
     assert!(c.stdout().contains("2001-02-03 04:05:06"), "{}", c.stdout());
     u.run(s, "touch -m -d 2010-01-01T00:00:00Z old").await;
     assert!(u.run(s, "ls -l --full-time old").await.stdout().contains("2010-01-01 00:00:00"));
-    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
-    let admin = db.admin().await;
-    let r = pg_shell::replay::replay_session(&ex, &admin, s, &Default::default()).await.unwrap();
+    let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }
 

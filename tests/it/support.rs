@@ -111,6 +111,13 @@ impl TestDb {
         User { client: ShellClient::connect(&self.conninfo, name).await.unwrap() }
     }
 
+    /// Re-executes a session from its record (as `pg_shell replay` does).
+    pub async fn replay(&self, session: Uuid, keep_going: bool) -> pg_shell::replay::Report {
+        let ex = pg_shell::executor::Executor::new(self.executor_config()).unwrap();
+        let opts = pg_shell::replay::ReplayOptions { keep_going, ..Default::default() };
+        pg_shell::replay::replay_session(&ex, &self.admin().await, session, &opts).await.unwrap()
+    }
+
     /// Sets limits on a session (as an admin would).
     pub async fn set_session_limits(&self, session: Uuid, limits: serde_json::Value) {
         self.admin()
@@ -146,6 +153,20 @@ pub struct User {
 impl User {
     pub async fn session(&self) -> Uuid {
         self.client.create_session(Some("test")).await.unwrap()
+    }
+
+    /// Requests a replay through the API and polls `api.replay` until it is done.
+    pub async fn replay_through_api(&self, session: Uuid) -> serde_json::Value {
+        let id: i64 = self.client.raw().query_one("select api.request_replay($1)", &[&session]).await.unwrap().get(0);
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let v: serde_json::Value = self.client.raw().query_one("select api.replay($1)", &[&id]).await.unwrap().get(0);
+            if v["status"] == "done" {
+                return v;
+            }
+            assert!(std::time::Instant::now() < deadline, "replay {id} not done: {v}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Runs a line and waits for its result (60 s at most).
