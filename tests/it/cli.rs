@@ -105,3 +105,69 @@ async fn init_schema_sql_loads_with_psql_and_init_agrees() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), "schema up to date\n");
     }
 }
+
+/// The README's first command, end to end: an embedded database created from
+/// nothing, the executor and the gateway, used from the CLI and over HTTP,
+/// then stopped with Ctrl-C (SIGINT), taking its PostgreSQL down with it.
+#[tokio::test]
+async fn up_runs_everything_on_an_embedded_default() {
+    use std::io::BufRead;
+    let home = tempfile::Builder::new().prefix("pg_shell-up-").tempdir_in("/tmp").unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(home.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let home_s = home.path().to_str().unwrap().to_string();
+    let mut up = pg_shell()
+        .args(["up", "--home", &home_s, "--listen", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = up.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let (mut url, mut password) = (String::new(), String::new());
+    while url.is_empty() {
+        let line = rx.recv_timeout(std::time::Duration::from_secs(120)).expect("pg_shell up printed its URL");
+        if let Some(p) = line.trim().strip_prefix("password:") {
+            password = p.trim().to_string();
+        }
+        if let Some(rest) = line.trim().strip_prefix("web:") {
+            url = rest.split_whitespace().next().unwrap().to_string();
+        }
+    }
+    assert!(!password.is_empty(), "the first admin's password is printed once");
+
+    // The CLI finds the same embedded database through --home, and up's executor runs the command.
+    let h = home_s.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        pg_shell().args(["run", "--home", &h, "--user", "bob", "--no-executor", "--", "echo hi | wc -c"]).output().unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "3\n", "{}", String::from_utf8_lossy(&out.stderr));
+
+    // The web log-in works with the printed credentials.
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!("{url}rpc/login"))
+        .json(&serde_json::json!({"username": "admin", "password": password}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers().get("set-cookie").unwrap().to_str().unwrap().contains("HttpOnly"));
+
+    // Ctrl-C stops everything, PostgreSQL included.
+    // SAFETY: sending a signal to our own child.
+    unsafe { libc::kill(up.id() as i32, libc::SIGINT) };
+    let status = tokio::task::spawn_blocking(move || up.wait().unwrap()).await.unwrap();
+    assert!(status.success(), "{status}");
+    assert!(!home.path().join("data/postmaster.pid").exists(), "the embedded PostgreSQL stopped");
+}
