@@ -773,6 +773,7 @@ async fn run_in_workdir(
             root: work.root(),
             limits: &limits,
             clock_base_ns,
+            clock_elapsed_ns: 0,
             random_seed,
             cancel,
             recorded_mtimes,
@@ -879,7 +880,7 @@ async fn run_list(
                     let (s2, work2, cancel2) = (s.clone(), work.clone(), cancel.clone());
                     let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
                     let taken = std::mem::take(&mut mtimes);
-                    let clock_base_ns = c.clock_base_ns;
+                    let (clock_base_ns, elapsed) = (c.clock_base_ns, total.clock_elapsed_ns);
                     let (out, back) = tokio::task::spawn_blocking(move || {
                         let mut inv = Invocation {
                             argv: &[],
@@ -889,6 +890,7 @@ async fn run_list(
                             root: work2.root(),
                             limits: &lim,
                             clock_base_ns,
+                            clock_elapsed_ns: elapsed,
                             random_seed: seed,
                             cancel: cancel2,
                             recorded_mtimes: taken,
@@ -915,6 +917,7 @@ async fn run_list(
         };
         total.run_us += out.run_us;
         total.set_times.extend(out.set_times.iter().copied());
+        total.clock_elapsed_ns = total.clock_elapsed_ns.max(out.clock_elapsed_ns);
         last_status = out.exit_code;
         total.exit_code = out.exit_code;
         if out.cancelled {
@@ -1006,7 +1009,15 @@ fn run_stages(
             Stage::Builtin(_, a, _) | Stage::Wasi(_, a) | Stage::Native(_, a) => a,
             Stage::NotFound(_) => &[],
         };
-        let stage_inv = Invocation { argv, stdin: &input, limits: &limits, recorded_mtimes: std::mem::take(&mut inv.recorded_mtimes), cancel: inv.cancel.clone(), ..*inv };
+        let stage_inv = Invocation {
+            argv,
+            stdin: &input,
+            limits: &limits,
+            clock_elapsed_ns: total.clock_elapsed_ns.max(inv.clock_elapsed_ns),
+            recorded_mtimes: std::mem::take(&mut inv.recorded_mtimes),
+            cancel: inv.cancel.clone(),
+            ..*inv
+        };
         let out = match stage {
             Stage::Builtin(b, argv, cx) => {
                 let started = Instant::now();
@@ -1040,6 +1051,7 @@ fn run_stages(
         };
         total.run_us += out.run_us;
         total.set_times.extend(out.set_times.iter().copied());
+        total.clock_elapsed_ns = total.clock_elapsed_ns.max(out.clock_elapsed_ns).max(stage_inv.clock_elapsed_ns);
         total.exit_code = out.exit_code;
         if out.outcome != Some(Outcome::Exited) && abnormal.is_none() {
             abnormal = Some((out.outcome.unwrap_or(Outcome::Error), out.exit_code, out.error.clone()));

@@ -120,6 +120,9 @@ pub struct Invocation<'a> {
     pub limits: &'a Limits,
     /// Recorded wall-clock start, nanoseconds since the Unix epoch.
     pub clock_base_ns: i64,
+    /// Virtual time earlier stages or parts of the same command used up: the
+    /// guest's clocks go on from there (`sleepy 5000; date`).
+    pub clock_elapsed_ns: u64,
     pub random_seed: [u8; 16],
     /// Set by the executor when the user cancels the command.
     pub cancel: Arc<AtomicBool>,
@@ -144,6 +147,8 @@ pub struct RunOutput {
     pub cancelled: bool,
     /// File times the guest set explicitly (ns); the scan keeps them.
     pub set_times: Vec<u64>,
+    /// Virtual time used up when the run ended (see `Invocation::clock_elapsed_ns`).
+    pub clock_elapsed_ns: u64,
 }
 
 impl RunOutput {

@@ -363,7 +363,7 @@ impl WasiRuntime {
     fn run_inner(&self, module: &Prepared, inv: &Invocation<'_>, stdout: &CappedPipe, stderr: &CappedPipe) -> Result<RunOutput> {
         let clock = VirtualClock {
             base_ns: inv.clock_base_ns.max(0) as u64,
-            elapsed_ns: Arc::new(AtomicU64::new(0)),
+            elapsed_ns: Arc::new(AtomicU64::new(inv.clock_elapsed_ns)),
         };
         let secure = rand::rngs::StdRng::from_seed(derive_seed(&inv.random_seed, b"secure"));
         let insecure = rand::rngs::StdRng::from_seed(derive_seed(&inv.random_seed, b"insecure"));
@@ -434,6 +434,7 @@ impl WasiRuntime {
             .and_then(|instance| instance.get_typed_func::<(), ()>(&mut store, "_start"))
             .and_then(|start| start.call(&mut store, ()));
         let set_times = std::mem::take(&mut store.data_mut().stat.set_times);
+        let clock_elapsed_ns = store.data().clock.peek();
         let fuel_left = store.get_fuel().unwrap_or(0);
         let fuel = inv.limits.fuel.saturating_sub(fuel_left);
         let data = store.data();
@@ -441,6 +442,7 @@ impl WasiRuntime {
         let mut out = RunOutput {
             fuel: Some(fuel),
             set_times,
+            clock_elapsed_ns,
             ..RunOutput::default()
         };
         match result {
