@@ -52,9 +52,11 @@ pub struct Context {
     pub history: Vec<(i32, String)>,
     /// Programs the resolver can run besides builtins.
     pub programs: Vec<String>,
-    /// Inside a command list the files on disk are newer than the recorded
-    /// tree (`mkdir d && cd d`): `cd` then looks here instead.
-    pub live_root: Option<std::path::PathBuf>,
+    /// The files as they are now (`mkdir d && cd d`): whether an absolute
+    /// path names a directory (Some(true)), something else (Some(false)) or
+    /// nothing (None), without following symbolic links. Without it `cd`
+    /// looks at the recorded tree.
+    pub kind_of: Option<std::sync::Arc<dyn Fn(&str) -> Option<bool> + Send + Sync>>,
 }
 
 pub struct Output {
@@ -91,8 +93,8 @@ pub fn run(b: Builtin, argv: &[String], env: &Env, cx: &Context) -> Output {
                 Some(p) => p.to_string(),
             };
             let abs = resolve_path(&env.cwd, &target);
-            let (is_dir, exists) = match &cx.live_root {
-                Some(root) => match crate::env::live_kind(root, &abs) {
+            let (is_dir, exists) = match &cx.kind_of {
+                Some(kind_of) => match kind_of(&abs) {
                     Some(dir) => (dir, true),
                     None => (false, false),
                 },

@@ -24,9 +24,12 @@ use tokio_postgres::Client;
 use tracing::{info, warn, Instrument};
 
 use crate::builtins::{self, Builtin};
-use crate::env::{self, Digest, Env, SealedEnv, TreeLimits};
+use crate::env::{self, Digest, Env, SealedEnv};
+use crate::run::Stage;
+use crate::runtime::line::{Budget, Line};
+use crate::runtime::vfs::{BlobSource, Kind as VfsKind, Vfs, VfsLimits};
 use crate::runtime::wasi::WasiRuntime;
-use crate::runtime::{native, Invocation, Limits, Outcome, RunOutput};
+use crate::runtime::{Limits, Outcome, RunOutput, StageTrace};
 use crate::store::Cache;
 
 #[derive(Clone, Debug)]
@@ -109,6 +112,23 @@ struct Shared {
     running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
     wake: Notify,
     replay_wake: Notify,
+    /// Recorded trees shared by the virtual filesystems of commands that start from them.
+    trees: Mutex<HashMap<Digest, Arc<env::Tree>>>,
+}
+
+impl Shared {
+    fn tree_of(&self, e: &SealedEnv) -> Arc<env::Tree> {
+        let mut trees = self.trees.lock().unwrap();
+        if let Some(t) = trees.get(&e.digest) {
+            return t.clone();
+        }
+        if trees.len() >= 256 {
+            trees.clear();
+        }
+        let t = Arc::new(e.env.tree.clone());
+        trees.insert(e.digest, t.clone());
+        t
+    }
 }
 
 pub struct Executor {
@@ -132,6 +152,7 @@ impl Executor {
                 running: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
                 replay_wake: Notify::new(),
+                trees: Mutex::new(HashMap::new()),
             }),
         })
     }
@@ -468,7 +489,7 @@ struct Completion {
     env_before: Arc<SealedEnv>,
     env_after: Arc<SealedEnv>,
     new_env_before: bool,
-    new_blobs: Vec<(Digest, Vec<u8>)>,
+    new_blobs: Vec<(Digest, Arc<Vec<u8>>)>,
 }
 
 async fn execute(s: Arc<Shared>, c: Claimed, cancel: Arc<AtomicBool>) {
@@ -542,7 +563,7 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         new_env_before,
         new_blobs: Vec::new(),
     };
-    let env = &done.env_before.env;
+    let env = done.env_before.env.clone();
 
     let list = match crate::parse::split_list(&c.line) {
         Ok(l) => l,
@@ -551,6 +572,11 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
             return Ok(done);
         }
     };
+    let live = pinned.is_none();
+    let settings = settings(&client).await?;
+    // What is recorded about the line: a list, or its one pipeline's words,
+    // programs and (for a single program) kind, module digest and limits.
+    let mut first: Option<(crate::parse::Pipeline, Vec<Resolved>)> = None;
     if list.len() > 1 {
         let mut words = Vec::new();
         for (connector, text) in &list {
@@ -565,100 +591,269 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         done.argv = Some(words);
         done.program = Some("list".into());
         done.program_kind = Some("list");
-        let settings = settings(&client).await?;
-        done.limits = match pinned {
-            Some(p) => p.limits,
+        done.limits = match &pinned {
+            Some(p) => p.limits.clone(),
             None => effective_limits(s, c, &settings, None),
         };
-        run_list(s, &client, c, &mut done, list, cancel).await?;
-        return Ok(done);
-    }
-    let text = list.first().map(|(_, t)| t.as_str()).unwrap_or("");
-    let pipeline = match crate::parse::parse(text, &env.vars) {
-        Ok(p) => p,
-        Err(e) => {
-            done.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}"));
+    } else {
+        let text = list.first().map(|(_, t)| t.as_str()).unwrap_or("");
+        let pipeline = match crate::parse::parse(text, &env.vars) {
+            Ok(p) => p,
+            Err(e) => {
+                done.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}"));
+                return Ok(done);
+            }
+        };
+        done.argv = Some(pipeline.words());
+        if pipeline.is_empty() {
+            done.out = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
             return Ok(done);
         }
-    };
-    done.argv = Some(pipeline.words());
-    if pipeline.is_empty() {
-        done.out = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
-        return Ok(done);
-    }
-    let single = pipeline.stages.len() == 1;
-    let mut resolved = Vec::with_capacity(pipeline.stages.len());
-    let mut settings = serde_json::Value::Null;
-    for argv in &pipeline.stages {
-        let (r, st) = resolve(&client, &argv[0]).await?;
-        settings = st;
-        resolved.push(r);
-    }
-    if let (Some(p), true) = (&pinned, single) {
-        // A re-run runs what ran then: the recorded module, not today's registration.
-        match (p.program_kind.as_deref(), p.program_digest) {
-            (Some("wasi"), Some(digest)) => resolved[0] = Resolved::Wasi { digest, limits: serde_json::Value::Null },
-            (Some("builtin"), _) => {
-                if let Some(b) = Builtin::lookup(&pipeline.stages[0][0]) {
-                    resolved[0] = Resolved::Builtin(b);
+        let single = pipeline.stages.len() == 1;
+        let mut resolved = Vec::with_capacity(pipeline.stages.len());
+        for argv in &pipeline.stages {
+            resolved.push(resolve(&client, &argv[0]).await?.0);
+        }
+        if let (Some(p), true) = (&pinned, single) {
+            // A re-run runs what ran then: the recorded module, not today's registration.
+            match (p.program_kind.as_deref(), p.program_digest) {
+                (Some("wasi"), Some(digest)) => resolved[0] = Resolved::Wasi { digest, limits: serde_json::Value::Null },
+                (Some("builtin"), _) => {
+                    if let Some(b) = Builtin::lookup(&pipeline.stages[0][0]) {
+                        resolved[0] = Resolved::Builtin(b);
+                    }
                 }
+                _ => {}
             }
-            _ => {}
+        }
+        done.limits = match &pinned {
+            Some(p) => p.limits.clone(),
+            None => {
+                let program = match (single, &resolved[0]) {
+                    (true, Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. }) => Some(l),
+                    _ => None,
+                };
+                effective_limits(s, c, &settings, program)
+            }
+        };
+        let names: Vec<&str> = pipeline.stages.iter().map(|a| a[0].as_str()).collect();
+        done.program = Some(names.join(" | "));
+        done.program_kind = Some(match (single, &resolved[0]) {
+            (false, _) => "pipeline",
+            (true, Resolved::Builtin(_)) => "builtin",
+            (true, Resolved::Wasi { .. }) => "wasi",
+            (true, Resolved::NotFound(_)) => "not_found",
+            (true, _) => "native",
+        });
+        if let (true, Resolved::Wasi { digest, .. }) = (single, &resolved[0]) {
+            done.program_digest = Some(*digest);
+        }
+        if single {
+            if let Resolved::NotFound(msg) = &resolved[0] {
+                done.program_kind = None;
+                done.out = RunOutput::failed(Outcome::NotFound, msg.clone());
+                return Ok(done);
+            }
+        }
+        first = Some((pipeline, resolved));
+    }
+    run_line(s, &client, c, &mut done, list, first, cancel, live).await?;
+    Ok(done)
+}
+
+/// File contents for the virtual filesystem, fetched on first use through
+/// the executor's blob cache (called from the runner's blocking threads).
+struct DbBlobs {
+    shared: Arc<Shared>,
+    client: Arc<Client>,
+    handle: tokio::runtime::Handle,
+}
+
+impl BlobSource for DbBlobs {
+    fn get(&self, digest: &Digest) -> std::result::Result<Arc<Vec<u8>>, String> {
+        let found = self.handle.block_on(self.shared.cache.blobs(&self.client, &[*digest])).map_err(|e| format!("{e:#}"))?;
+        found.get(digest).cloned().ok_or_else(|| format!("contents {} are missing", hex::encode(digest)))
+    }
+}
+
+/// Runs every part of a line (`a; b && c || d`, or one pipeline) against one
+/// virtual filesystem, with one budget and one clock. Each part is expanded
+/// and parsed when its turn comes, with the cwd and variables the parts
+/// before it left (`mkdir d && cd d && export X=1`). The line stops at the
+/// first part that does not simply exit (a timeout, a trap, a syntax error);
+/// the exit status is the last part's.
+#[allow(clippy::too_many_arguments)]
+async fn run_line(
+    s: &Arc<Shared>,
+    client: &Arc<Client>,
+    c: &Claimed,
+    done: &mut Completion,
+    list: Vec<(crate::parse::Connector, String)>,
+    mut first: Option<(crate::parse::Pipeline, Vec<Resolved>)>,
+    cancel: Arc<AtomicBool>,
+    live: bool,
+) -> Result<()> {
+    use crate::parse::Connector;
+    let started = Instant::now();
+    let before = done.env_before.clone();
+    let limits = done.limits.clone();
+    let blobs: Arc<dyn BlobSource> = Arc::new(DbBlobs { shared: s.clone(), client: client.clone(), handle: tokio::runtime::Handle::current() });
+    let vfs_limits = VfsLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };
+    let vfs = Arc::new(Mutex::new(Vfs::new(s.tree_of(&before), blobs.clone(), vfs_limits, c.clock_base_ns)));
+    let (budget, by_time) = limits.budget();
+    let backstop = Instant::now() + Duration::from_millis(limits.timeout_ms.saturating_mul(2).saturating_add(2_000));
+    let line = Arc::new(Line::new(Budget::new(budget, limits.fuel_per_second), c.clock_base_ns, live, cancel, backstop, limits.stdout_bytes, limits.stderr_bytes));
+    let multi = list.len() > 1;
+    let (mut cwd, mut vars) = (before.env.cwd.clone(), before.env.vars.clone());
+    let mut out = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
+    let mut last_status = 0;
+    for (index, (connector, text)) in list.into_iter().enumerate() {
+        let runs = match connector {
+            Connector::Always => true,
+            Connector::IfOk => last_status == 0,
+            Connector::IfFailed => last_status != 0,
+        };
+        if !runs {
+            continue;
+        }
+        if line.cancelled() {
+            out.cancelled = true;
+            break;
+        }
+        let (p, resolved) = match first.take() {
+            Some(x) => x,
+            None => {
+                let p = match crate::parse::parse(&text, &vars) {
+                    Err(e) => {
+                        let msg = format!("pg_shell: {e}");
+                        line.stderr.lock().unwrap().push(format!("{msg}\n").as_bytes());
+                        out.outcome = Some(Outcome::Rejected);
+                        out.exit_code = Outcome::Rejected.conventional_exit_code();
+                        out.error = Some(msg);
+                        break;
+                    }
+                    Ok(p) if p.is_empty() => continue,
+                    Ok(p) => p,
+                };
+                let mut resolved = Vec::with_capacity(p.stages.len());
+                for argv in &p.stages {
+                    resolved.push(resolve(client, &argv[0]).await?.0);
+                }
+                (p, resolved)
+            }
+        };
+        // A builtin on its own may change the cwd and variables.
+        if let (Some(argv), Resolved::Builtin(b)) = (p.simple(), &resolved[0]) {
+            let mut cx = builtin_context(client, c, *b).await?;
+            let v = vfs.clone();
+            cx.kind_of = Some(Arc::new(move |abs: &str| {
+                let mut v = v.lock().unwrap();
+                match v.lookup_nofollow(abs) {
+                    Ok(Some(ino)) => Some(v.kind(ino).ok() == Some(VfsKind::Dir)),
+                    _ => None,
+                }
+            }));
+            if line.budget.remaining() < crate::run::BUILTIN_FUEL {
+                line.budget.spend(line.budget.remaining());
+                out.outcome = Some(if by_time { Outcome::Timeout } else { Outcome::FuelExhausted });
+                break;
+            }
+            line.budget.spend(crate::run::BUILTIN_FUEL);
+            let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+            let o = builtins::run(*b, argv, &current, &cx);
+            line.stdout.lock().unwrap().push(o.stdout.as_bytes());
+            line.stderr.lock().unwrap().push(o.stderr.as_bytes());
+            (cwd, vars) = (o.cwd, o.vars);
+            last_status = o.exit_code;
+            out.exit_code = o.exit_code;
+            out.trace.push(StageTrace { part: index, stage: 0, program: argv[0].clone(), kind: "builtin".into(), outcome: Outcome::Exited, exit_code: o.exit_code, fuel: crate::run::BUILTIN_FUEL });
+            continue;
+        }
+        let stages = build_stages(s, client, c, &p, resolved).await?;
+        // Each part gets randomness of its own, derived from the recorded seed.
+        let mut seed_input = c.random_seed.to_vec();
+        seed_input.extend_from_slice(&(index as u64).to_le_bytes());
+        let seed: [u8; 16] = env::sha256(&seed_input)[..16].try_into().unwrap();
+        let (s2, line2, vfs2, blobs2, lim2) = (s.clone(), line.clone(), vfs.clone(), blobs.clone(), limits.clone());
+        let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+        let end = tokio::task::spawn_blocking(move || {
+            let cx = crate::run::PipelineCtx { wasi: &s2.wasi, line: &line2, vfs: &vfs2, blobs: &blobs2, env: &current, limits: &lim2, seed, part: index };
+            crate::run::run_pipeline(&cx, &stages, p.stdin.as_deref(), p.stdout.as_ref())
+        })
+        .await
+        .context("the runtime thread panicked")?;
+        out.trace.extend(end.trace.iter().cloned());
+        last_status = end.exit_code;
+        out.exit_code = end.exit_code;
+        if end.cancelled {
+            out.cancelled = true;
+            break;
+        }
+        if end.out_of_budget {
+            let (outcome, msg) = if by_time {
+                (Outcome::Timeout, format!("timed out after {} ms", limits.timeout_ms))
+            } else {
+                (Outcome::FuelExhausted, format!("fuel exhausted ({} units)", limits.fuel))
+            };
+            line.stderr.lock().unwrap().push(format!("pg_shell: {msg}\n").as_bytes());
+            out.outcome = Some(outcome);
+            out.exit_code = outcome.conventional_exit_code();
+            out.error = Some(msg);
+            break;
+        }
+        match end.outcome {
+            Outcome::Exited => {}
+            Outcome::NotFound if multi => {}
+            other => {
+                out.outcome = Some(other);
+                out.error = end.message;
+                break;
+            }
         }
     }
-    let limits = match pinned {
-        Some(p) => p.limits,
-        None => {
-            let program = match (single, &resolved[0]) {
-                (true, Resolved::Wasi { limits: l, .. } | Resolved::Native { limits: l, .. }) => Some(l),
-                _ => None,
-            };
-            effective_limits(s, c, &settings, program)
+    // The files the line leaves (a cancelled line's changes are all discarded).
+    let mut v = vfs.lock().unwrap();
+    let mut refusals = std::mem::take(&mut v.refusals);
+    refusals.dedup();
+    for r in &refusals {
+        line.stderr.lock().unwrap().push(format!("pg_shell: {r}\n").as_bytes());
+    }
+    if !refusals.is_empty() && out.error.is_none() {
+        out.error = Some(refusals[0].clone());
+    }
+    let tree = if out.cancelled {
+        before.env.tree.clone()
+    } else {
+        match v.commit() {
+            Ok((tree, new_blobs)) => {
+                done.new_blobs = new_blobs;
+                tree
+            }
+            Err(e) => {
+                let msg = format!("file changes discarded: {}", crate::runtime::vfs::errno_text(e));
+                line.stderr.lock().unwrap().push(format!("pg_shell: {msg}\n").as_bytes());
+                out.exit_code = out.exit_code.max(1);
+                out.error = Some(msg);
+                before.env.tree.clone()
+            }
         }
     };
-    done.limits = limits.clone();
-    if let Some(msg) = resolved.iter().find_map(|r| match r {
-        Resolved::NotFound(msg) => Some(msg.clone()),
-        _ => None,
-    }) {
-        done.out = RunOutput::failed(Outcome::NotFound, msg);
-        return Ok(done);
+    drop(v);
+    let (stdout, so_dropped) = line.stdout.lock().unwrap().take();
+    let (stderr, se_dropped) = line.stderr.lock().unwrap().take();
+    out.stdout = stdout;
+    out.stderr = stderr;
+    out.stdout_truncated = so_dropped > 0;
+    out.stderr_truncated = se_dropped > 0;
+    out.fuel = Some(line.budget.used());
+    out.run_us = started.elapsed().as_micros() as u64;
+    if !out.cancelled && (tree != before.env.tree || cwd != before.env.cwd || vars != before.env.vars) {
+        done.env_after = Arc::new(Env { cwd, vars, tree }.seal());
+    } else {
+        done.new_blobs.clear();
     }
-    let names: Vec<&str> = pipeline.stages.iter().map(|a| a[0].as_str()).collect();
-    done.program = Some(names.join(" | "));
-    done.program_kind = Some(match (single, &resolved[0]) {
-        (false, _) => "pipeline",
-        (true, Resolved::Builtin(_)) => "builtin",
-        (true, Resolved::Wasi { .. }) => "wasi",
-        (true, _) => "native",
-    });
-    if let (true, Resolved::Wasi { digest, .. }) = (single, &resolved[0]) {
-        done.program_digest = Some(*digest);
-    }
-
-    // A builtin on its own may change the environment; no files are involved.
-    if let (Some(argv), Resolved::Builtin(b)) = (pipeline.simple(), &resolved[0]) {
-        let cx = builtin_context(&client, c, *b).await?;
-        let started = Instant::now();
-        let o = builtins::run(*b, argv, env, &cx);
-        done.out = RunOutput {
-            outcome: Some(Outcome::Exited),
-            exit_code: o.exit_code,
-            stdout: o.stdout.into_bytes(),
-            stderr: o.stderr.into_bytes(),
-            run_us: started.elapsed().as_micros() as u64,
-            ..RunOutput::default()
-        };
-        if o.cwd != env.cwd || o.vars != env.vars {
-            let after = Env { cwd: o.cwd, vars: o.vars, tree: env.tree.clone() }.seal();
-            done.env_after = Arc::new(after);
-        }
-        return Ok(done);
-    }
-
-    let stages = build_stages(s, &client, c, &pipeline, resolved).await?;
-    run_in_workdir(s, &client, c, &mut done, stages, pipeline.stdin, pipeline.stdout, cancel).await?;
-    Ok(done)
+    done.out = out;
+    Ok(())
 }
 
 /// Turns resolved programs into runnable stages (compiling or loading modules).
@@ -726,361 +921,6 @@ async fn builtin_context(client: &Client, c: &Claimed, b: Builtin) -> Result<bui
     Ok(cx)
 }
 
-/// One resolved stage of a pipeline, ready to run.
-enum Stage {
-    Builtin(Builtin, Vec<String>, builtins::Context),
-    Wasi(crate::runtime::wasi::Prepared, Vec<String>),
-    Native(PathBuf, Vec<String>),
-    /// Inside a command list an unknown program fails its own part only.
-    NotFound(String),
-}
-
-/// Materializes the tree, runs the stages on a blocking thread (each one's
-/// stdout is the next one's stdin), applies the redirections, and scans the
-/// files back.
-#[allow(clippy::too_many_arguments)]
-async fn run_in_workdir(
-    s: &Arc<Shared>,
-    client: &Client,
-    c: &Claimed,
-    done: &mut Completion,
-    stages: Vec<Stage>,
-    stdin_file: Option<String>,
-    stdout_file: Option<crate::parse::Redirect>,
-    cancel: Arc<AtomicBool>,
-) -> Result<()> {
-    let before = done.env_before.clone();
-    let digests: Vec<Digest> = before.env.tree.file_digests().copied().collect();
-    let blobs = s.cache.blobs(client, &digests).await?;
-    let limits = done.limits.clone();
-    let (clock_base_ns, random_seed) = (c.clock_base_ns, c.random_seed);
-    let before2 = before.clone();
-    let s2 = s.clone();
-    let (out, scan) = tokio::task::spawn_blocking(move || -> Result<_> {
-        let before = before2;
-        let work = env::Workdir::new()?;
-        if let Err(e) = env::materialize(work.root(), &before.env.tree, |d| blobs.get(d).cloned()) {
-            // Deterministic for this environment: record it rather than retry forever.
-            let out = RunOutput::failed(Outcome::Error, format!("pg_shell: cannot lay out the session's files: {e:#}"));
-            return Ok((out, Err(env::ScanError::Unreadable("not run".into()))));
-        }
-        let recorded_mtimes = recorded_mtimes(&before.env.tree);
-        let mut inv = Invocation {
-            argv: &[],
-            stdin: &[],
-            vars: &before.env.vars,
-            cwd: &before.env.cwd,
-            root: work.root(),
-            limits: &limits,
-            clock_base_ns,
-            clock_elapsed_ns: 0,
-            random_seed,
-            cancel,
-            recorded_mtimes,
-        };
-        let out = run_stages(&s2, &stages, &mut inv, &before.env, stdin_file.as_deref(), stdout_file.as_ref());
-        let tl = TreeLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };
-        let scan = env::scan(work.root(), &before.env.tree, clock_base_ns, &out.set_times, tl);
-        Ok((out, scan))
-    })
-    .await
-    .context("the runtime thread panicked")??;
-    done.out = out;
-    apply_scan(done, &before, scan, before.env.cwd.clone(), before.env.vars.clone());
-    Ok(())
-}
-
-/// The modification times a tree's files are laid out with.
-fn recorded_mtimes(tree: &env::Tree) -> std::collections::HashSet<u64> {
-    tree.entries
-        .values()
-        .filter_map(|e| match e {
-            env::Entry::File { mtime_ns, .. } | env::Entry::Dir { mtime_ns, .. } => Some(*mtime_ns as u64),
-            env::Entry::Symlink { .. } => None,
-        })
-        .collect()
-}
-
-/// Runs a command list (`a; b && c || d`) in one materialized directory.
-/// Each part is expanded and parsed when its turn comes, with the cwd and
-/// variables the parts before it left (`mkdir d && cd d && export X=1`). The
-/// list stops at the first part that does not simply exit (a timeout, a
-/// trap, a syntax error); the exit status is the last part's. The wall-clock
-/// limit covers the whole line.
-async fn run_list(
-    s: &Arc<Shared>,
-    client: &Client,
-    c: &Claimed,
-    done: &mut Completion,
-    list: Vec<(crate::parse::Connector, String)>,
-    cancel: Arc<AtomicBool>,
-) -> Result<()> {
-    use crate::parse::Connector;
-    let before = done.env_before.clone();
-    let limits = done.limits.clone();
-    let digests: Vec<Digest> = before.env.tree.file_digests().copied().collect();
-    let blobs = s.cache.blobs(client, &digests).await?;
-    let before2 = before.clone();
-    let laid_out = tokio::task::spawn_blocking(move || -> Result<_> {
-        let work = env::Workdir::new()?;
-        Ok(env::materialize(work.root(), &before2.env.tree, |d| blobs.get(d).cloned()).map(|()| work))
-    })
-    .await
-    .context("the runtime thread panicked")??;
-    let work = match laid_out {
-        Ok(w) => Arc::new(w),
-        Err(e) => {
-            done.out = RunOutput::failed(Outcome::Error, format!("pg_shell: cannot lay out the session's files: {e:#}"));
-            return Ok(());
-        }
-    };
-    let mut mtimes = recorded_mtimes(&before.env.tree);
-    let (mut cwd, mut vars) = (before.env.cwd.clone(), before.env.vars.clone());
-    let deadline = Instant::now() + Duration::from_millis(limits.timeout_ms);
-    let mut total = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
-    let mut last_status = 0;
-    for (index, (connector, text)) in list.into_iter().enumerate() {
-        let runs = match connector {
-            Connector::Always => true,
-            Connector::IfOk => last_status == 0,
-            Connector::IfFailed => last_status != 0,
-        };
-        if !runs {
-            continue;
-        }
-        let out = match crate::parse::parse(&text, &vars) {
-            Err(e) => RunOutput::failed(Outcome::Rejected, format!("pg_shell: {e}")),
-            Ok(p) if p.is_empty() => continue,
-            Ok(p) => {
-                let mut resolved = Vec::with_capacity(p.stages.len());
-                for argv in &p.stages {
-                    resolved.push(resolve(client, &argv[0]).await?.0);
-                }
-                if let (Some(argv), Resolved::Builtin(b)) = (p.simple(), &resolved[0]) {
-                    let mut cx = builtin_context(client, c, *b).await?;
-                    cx.live_root = Some(work.root().to_path_buf());
-                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
-                    let o = builtins::run(*b, argv, &current, &cx);
-                    (cwd, vars) = (o.cwd, o.vars);
-                    RunOutput {
-                        outcome: Some(Outcome::Exited),
-                        exit_code: o.exit_code,
-                        stdout: o.stdout.into_bytes(),
-                        stderr: o.stderr.into_bytes(),
-                        ..RunOutput::default()
-                    }
-                } else {
-                    let stages = build_stages(s, client, c, &p, resolved).await?;
-                    let mut lim = limits.clone();
-                    lim.timeout_ms = deadline.saturating_duration_since(Instant::now()).as_millis().max(1) as u64;
-                    // Each part gets randomness of its own, derived from the recorded seed.
-                    let mut seed_input = c.random_seed.to_vec();
-                    seed_input.extend_from_slice(&(index as u64).to_le_bytes());
-                    let seed: [u8; 16] = env::sha256(&seed_input)[..16].try_into().unwrap();
-                    let (s2, work2, cancel2) = (s.clone(), work.clone(), cancel.clone());
-                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
-                    let taken = std::mem::take(&mut mtimes);
-                    let (clock_base_ns, elapsed) = (c.clock_base_ns, total.clock_elapsed_ns);
-                    let (out, back) = tokio::task::spawn_blocking(move || {
-                        let mut inv = Invocation {
-                            argv: &[],
-                            stdin: &[],
-                            vars: &current.vars,
-                            cwd: &current.cwd,
-                            root: work2.root(),
-                            limits: &lim,
-                            clock_base_ns,
-                            clock_elapsed_ns: elapsed,
-                            random_seed: seed,
-                            cancel: cancel2,
-                            recorded_mtimes: taken,
-                        };
-                        let out = run_stages(&s2, &stages, &mut inv, &current, p.stdin.as_deref(), p.stdout.as_ref());
-                        (out, inv.recorded_mtimes)
-                    })
-                    .await
-                    .context("the runtime thread panicked")?;
-                    mtimes = back;
-                    out
-                }
-            }
-        };
-        total.stdout.extend_from_slice(&out.stdout);
-        total.stderr.extend_from_slice(&out.stderr);
-        total.stdout_truncated |= out.stdout_truncated || total.stdout.len() > limits.stdout_bytes;
-        total.stderr_truncated |= out.stderr_truncated || total.stderr.len() > limits.stderr_bytes;
-        total.stdout.truncate(limits.stdout_bytes);
-        total.stderr.truncate(limits.stderr_bytes);
-        total.fuel = match (total.fuel, out.fuel) {
-            (None, f) | (f, None) => f,
-            (Some(a), Some(b)) => Some(a + b),
-        };
-        total.run_us += out.run_us;
-        total.set_times.extend(out.set_times.iter().copied());
-        total.clock_elapsed_ns = total.clock_elapsed_ns.max(out.clock_elapsed_ns);
-        last_status = out.exit_code;
-        total.exit_code = out.exit_code;
-        if out.cancelled {
-            total.cancelled = true;
-            break;
-        }
-        if out.outcome != Some(Outcome::Exited) {
-            total.outcome = out.outcome;
-            total.error = out.error;
-            break;
-        }
-    }
-    let (tree, set_times, clock_base_ns) = (before.env.tree.clone(), total.set_times.clone(), c.clock_base_ns);
-    let tl = TreeLimits { max_bytes: limits.tree_bytes, max_files: limits.tree_files };
-    let scan = tokio::task::spawn_blocking(move || env::scan(work.root(), &tree, clock_base_ns, &set_times, tl))
-        .await
-        .context("the scanning thread panicked")?;
-    done.out = total;
-    apply_scan(done, &before, scan, cwd, vars);
-    Ok(())
-}
-
-/// Records the environment a command leaves: its cwd and variables with the
-/// scanned file tree, or, if the files could not be taken back, the old tree
-/// with a recorded reason. A cancelled command's changes are all discarded.
-fn apply_scan(
-    done: &mut Completion,
-    before: &SealedEnv,
-    scan: Result<env::Scan, env::ScanError>,
-    cwd: String,
-    vars: std::collections::BTreeMap<String, String>,
-) {
-    if done.out.cancelled {
-        return;
-    }
-    let tree = match scan {
-        Ok(scan) => {
-            for note in &scan.notes {
-                done.out.stderr.extend_from_slice(format!("pg_shell: {note}\n").as_bytes());
-            }
-            done.new_blobs = scan.new_blobs;
-            scan.tree
-        }
-        Err(env::ScanError::Unreadable(_)) if done.out.outcome == Some(Outcome::Error) => before.env.tree.clone(),
-        Err(env::ScanError::TooLarge(why) | env::ScanError::Unreadable(why)) => {
-            let msg = format!("file changes discarded: {why}");
-            done.out.stderr.extend_from_slice(format!("pg_shell: {msg}\n").as_bytes());
-            if done.out.exit_code == 0 {
-                done.out.exit_code = 1;
-            }
-            done.out.error = Some(msg);
-            before.env.tree.clone()
-        }
-    };
-    if tree != before.env.tree || cwd != before.env.cwd || vars != before.env.vars {
-        done.env_after = Arc::new(Env { cwd, vars, tree }.seal());
-    } else {
-        done.new_blobs.clear();
-    }
-}
-
-/// Runs a pipeline's stages in order inside the materialized directory. The
-/// wall-clock limit covers the whole pipeline; fuel and output are summed.
-/// The outcome is the first stage's that did not simply exit (a timeout, a
-/// trap, ...), else the last stage's, as the exit status is.
-fn run_stages(
-    s: &Shared,
-    stages: &[Stage],
-    inv: &mut Invocation<'_>,
-    env: &Env,
-    stdin_file: Option<&str>,
-    stdout_file: Option<&crate::parse::Redirect>,
-) -> RunOutput {
-    let fail = |msg: String| RunOutput { outcome: Some(Outcome::Exited), exit_code: 1, stderr: format!("pg_shell: {msg}\n").into_bytes(), error: Some(msg), ..RunOutput::default() };
-    let mut input = match stdin_file {
-        Some(f) => match env::read_in_tree(inv.root, inv.cwd, f) {
-            Ok(b) => b,
-            Err(e) => return fail(format!("{f}: {e}")),
-        },
-        None => Vec::new(),
-    };
-    let deadline = Instant::now() + Duration::from_millis(inv.limits.timeout_ms);
-    let mut total = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
-    let mut abnormal: Option<(Outcome, i32, Option<String>)> = None;
-    for stage in stages {
-        let mut limits = inv.limits.clone();
-        limits.timeout_ms = deadline.saturating_duration_since(Instant::now()).as_millis().max(1) as u64;
-        let argv: &[String] = match stage {
-            Stage::Builtin(_, a, _) | Stage::Wasi(_, a) | Stage::Native(_, a) => a,
-            Stage::NotFound(_) => &[],
-        };
-        let stage_inv = Invocation {
-            argv,
-            stdin: &input,
-            limits: &limits,
-            clock_elapsed_ns: total.clock_elapsed_ns.max(inv.clock_elapsed_ns),
-            recorded_mtimes: std::mem::take(&mut inv.recorded_mtimes),
-            cancel: inv.cancel.clone(),
-            ..*inv
-        };
-        let out = match stage {
-            Stage::Builtin(b, argv, cx) => {
-                let started = Instant::now();
-                // Inside a pipeline a builtin's changes to cwd and variables are dropped.
-                let o = builtins::run(*b, argv, env, cx);
-                let mut stdout = o.stdout.into_bytes();
-                let truncated = stdout.len() > limits.stdout_bytes;
-                stdout.truncate(limits.stdout_bytes);
-                RunOutput {
-                    outcome: Some(Outcome::Exited),
-                    exit_code: o.exit_code,
-                    stdout,
-                    stdout_truncated: truncated,
-                    stderr: o.stderr.into_bytes(),
-                    run_us: started.elapsed().as_micros() as u64,
-                    ..RunOutput::default()
-                }
-            }
-            Stage::Wasi(module, _) => s.wasi.run(module, &stage_inv),
-            Stage::Native(path, _) => native::run(path, &stage_inv),
-            Stage::NotFound(msg) => RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::failed(Outcome::NotFound, msg.clone()) },
-        };
-        inv.recorded_mtimes = stage_inv.recorded_mtimes;
-        total.stderr.extend_from_slice(&out.stderr);
-        total.stderr.truncate(limits.stderr_bytes);
-        total.stdout_truncated |= out.stdout_truncated;
-        total.stderr_truncated |= out.stderr_truncated;
-        total.fuel = match (total.fuel, out.fuel) {
-            (None, f) | (f, None) => f,
-            (Some(a), Some(b)) => Some(a + b),
-        };
-        total.run_us += out.run_us;
-        total.set_times.extend(out.set_times.iter().copied());
-        total.clock_elapsed_ns = total.clock_elapsed_ns.max(out.clock_elapsed_ns).max(stage_inv.clock_elapsed_ns);
-        total.exit_code = out.exit_code;
-        if out.outcome != Some(Outcome::Exited) && abnormal.is_none() {
-            abnormal = Some((out.outcome.unwrap_or(Outcome::Error), out.exit_code, out.error.clone()));
-        }
-        input = out.stdout;
-        if out.cancelled {
-            total.cancelled = true;
-            break;
-        }
-    }
-    if let Some((outcome, code, error)) = abnormal {
-        total.outcome = Some(outcome);
-        total.exit_code = code;
-        total.error = error;
-    }
-    match stdout_file {
-        Some(r) if !total.cancelled => {
-            if let Err(e) = env::write_in_tree(inv.root, inv.cwd, &r.path, &input, r.append) {
-                let msg = format!("{}: {e}", r.path);
-                total.stderr.extend_from_slice(format!("pg_shell: {msg}\n").as_bytes());
-                total.exit_code = 1;
-                total.error = Some(msg);
-            }
-        }
-        _ => total.stdout = input,
-    }
-    total
-}
-
 /// Resolves a program name and fetches the limit settings in one round trip.
 /// Only this function decides what may run.
 async fn resolve(client: &Client, name: &str) -> Result<(Resolved, serde_json::Value)> {
@@ -1123,8 +963,15 @@ async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion)
     let client = s.db.get().await?;
     let mut envs = Vec::new();
     let mut blob_digests: Vec<Vec<u8>> = Vec::new();
-    let mut blob_data: Vec<Vec<u8>> = Vec::new();
-    let mut add_env = |e: &SealedEnv| {
+    let mut blob_data: Vec<&[u8]> = Vec::new();
+    let mut sealed: Vec<&SealedEnv> = Vec::new();
+    if d.new_env_before {
+        sealed.push(&d.env_before);
+    }
+    if d.env_after.digest != d.env_before.digest {
+        sealed.push(&d.env_after);
+    }
+    for e in sealed {
         envs.push(serde_json::json!({
             "digest": hex::encode(e.digest),
             "cwd": e.env.cwd,
@@ -1134,17 +981,11 @@ async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion)
             "tree_bytes": e.env.tree.total_bytes(),
         }));
         blob_digests.push(e.tree_digest.to_vec());
-        blob_data.push(e.manifest.clone());
-    };
-    if d.new_env_before {
-        add_env(&d.env_before);
-    }
-    if d.env_after.digest != d.env_before.digest {
-        add_env(&d.env_after);
+        blob_data.push(&e.manifest[..]);
     }
     for (digest, data) in &d.new_blobs {
         blob_digests.push(digest.to_vec());
-        blob_data.push(data.clone());
+        blob_data.push(&data[..]);
     }
     let o = &d.out;
     let outcome = o.outcome.unwrap_or(Outcome::Error).as_str();

@@ -17,5 +17,6 @@ pub mod gateway;
 pub mod parse;
 pub mod pgcluster;
 pub mod replay;
+pub mod run;
 pub mod runtime;
 pub mod store;

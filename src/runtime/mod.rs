@@ -1,5 +1,7 @@
-//! Runtimes: run one resolved command against a materialized directory and
-//! report what happened as data.
+//! Runtimes: run resolved programs and report what happened as data. WASI
+//! guests run against the virtual filesystem (`vfs`) with the line's pipes,
+//! budget and clocks (`line`); native programs in a host directory laid out
+//! from it (`native`).
 //!
 //! A guest's exit status, trap, timeout, fuel or memory exhaustion is an
 //! [`Outcome`] in a [`RunOutput`], never an `Err`: `Err` from a runtime means
@@ -7,7 +9,9 @@
 //! could not be created). Runtimes know nothing about PostgreSQL.
 
 pub mod capped;
+pub mod line;
 pub mod native;
+pub mod vfs;
 pub mod wasi;
 
 use std::collections::BTreeMap;
@@ -67,7 +71,12 @@ impl Outcome {
 /// Limits a command runs under, resolved from settings, program and session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Limits {
+    /// A cap on the line's fuel besides the time budget (0: none).
     pub fuel: u64,
+    /// Fuel that stands for one second of COMMAND_TIMEOUT (calibrated on the
+    /// executor's host; recorded with the command, so replays use the same).
+    #[serde(default = "default_fuel_per_second")]
+    pub fuel_per_second: u64,
     pub timeout_ms: u64,
     pub memory_bytes: u64,
     pub stdout_bytes: usize,
@@ -79,7 +88,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Limits {
-            fuel: 50_000_000_000,
+            fuel: 0,
+            fuel_per_second: default_fuel_per_second(),
             timeout_ms: 30_000,
             memory_bytes: 256 << 20,
             stdout_bytes: 1 << 20,
@@ -90,13 +100,34 @@ impl Default for Limits {
     }
 }
 
+/// Measured on the reference machine (2 cores, wasmtime 48): a loop of
+/// guest instructions burns about this much fuel per second.
+pub const DEFAULT_FUEL_PER_SECOND: u64 = 8_000_000_000;
+
+fn default_fuel_per_second() -> u64 {
+    DEFAULT_FUEL_PER_SECOND
+}
+
 impl Limits {
+    /// The line's one budget in fuel: the time limit at `fuel_per_second`,
+    /// or the fuel cap if that is lower. The bool says whether the time
+    /// limit is what binds (running out is then a timeout).
+    pub fn budget(&self) -> (u64, bool) {
+        let time = (self.timeout_ms as u128 * self.fuel_per_second as u128 / 1000).min(u64::MAX as u128) as u64;
+        if self.fuel != 0 && self.fuel < time {
+            (self.fuel, false)
+        } else {
+            (time, true)
+        }
+    }
+
     /// Applies overrides from a JSON object (`{"fuel": 1000, ...}`); unknown
     /// keys and values of the wrong type are ignored.
     pub fn apply(&mut self, overrides: &serde_json::Value) {
         let Some(map) = overrides.as_object() else { return };
         let get = |k: &str| map.get(k).and_then(|v| v.as_u64());
         if let Some(v) = get("fuel") { self.fuel = v; }
+        if let Some(v) = get("fuel_per_second") { self.fuel_per_second = v.max(1); }
         if let Some(v) = get("timeout_ms") { self.timeout_ms = v; }
         if let Some(v) = get("memory_bytes") { self.memory_bytes = v; }
         if let Some(v) = get("stdout_bytes") { self.stdout_bytes = v as usize; }
@@ -106,8 +137,7 @@ impl Limits {
     }
 }
 
-/// Everything a runtime needs to run one command. All of it is recorded with
-/// the command, so the run can be repeated exactly.
+/// What a native program runs with. (WASI stages take a `wasi::StageSpec`.)
 pub struct Invocation<'a> {
     pub argv: &'a [String],
     /// Bytes the command reads on stdin (a pipe's or a `<` file's; else empty).
@@ -118,17 +148,8 @@ pub struct Invocation<'a> {
     /// Host directory holding the session's files (the guest's `/`).
     pub root: &'a Path,
     pub limits: &'a Limits,
-    /// Recorded wall-clock start, nanoseconds since the Unix epoch.
-    pub clock_base_ns: i64,
-    /// Virtual time earlier stages or parts of the same command used up: the
-    /// guest's clocks go on from there (`sleepy 5000; date`).
-    pub clock_elapsed_ns: u64,
-    pub random_seed: [u8; 16],
     /// Set by the executor when the user cancels the command.
     pub cancel: Arc<AtomicBool>,
-    /// Modification times (ns) of the files as materialized; any other time a
-    /// guest sees belongs to a change made during this run.
-    pub recorded_mtimes: std::collections::HashSet<u64>,
 }
 
 /// What a run produced.
@@ -145,10 +166,21 @@ pub struct RunOutput {
     pub run_us: u64,
     /// The run was stopped because the user cancelled it.
     pub cancelled: bool,
-    /// File times the guest set explicitly (ns); the scan keeps them.
-    pub set_times: Vec<u64>,
-    /// Virtual time used up when the run ended (see `Invocation::clock_elapsed_ns`).
-    pub clock_elapsed_ns: u64,
+    /// What each stage that ran did, in the order they ran (parts of a list
+    /// one after another, stages of a pipeline left to right).
+    pub trace: Vec<StageTrace>,
+}
+
+/// One program run of a line, for the record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StageTrace {
+    pub part: usize,
+    pub stage: usize,
+    pub program: String,
+    pub kind: String,
+    pub outcome: Outcome,
+    pub exit_code: i32,
+    pub fuel: u64,
 }
 
 impl RunOutput {

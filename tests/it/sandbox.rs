@@ -49,16 +49,30 @@ async fn command_timeout_of_the_executor_caps_the_limit() {
 }
 
 #[tokio::test]
-async fn sleeping_advances_virtual_time_without_waiting() {
+async fn a_sleep_waits_live_counts_against_the_budget_and_replays_without_waiting() {
     let mut db = TestDb::new().await;
     db.start_executor();
     let mut u = db.user("alice").await;
     let s = u.session().await;
-    db.set_session_limits(s, json!({"timeout_ms": 2000})).await;
+    db.set_session_limits(s, json!({"timeout_ms": 3000})).await;
+    // A live sleep really waits, and the guest's clock moves by exactly that much.
     let started = std::time::Instant::now();
-    let c = u.run(s, "sleepy 60000").await;
-    assert_eq!((c.outcome(), c.stdout()), ("exited", "slept 60000\n"));
-    assert!(started.elapsed().as_secs() < 10, "a guest sleep must not block the executor");
+    let c = u.run(s, "clockrand; sleepy 1200; clockrand").await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(1200), "{:?}", started.elapsed());
+    assert!(c.stdout().contains("slept 1200\n"), "{}", c.stdout());
+    let walls: Vec<i64> = c.stdout().lines().filter_map(|l| l.strip_prefix("wall=")).map(|w| w.parse().unwrap()).collect();
+    assert!(walls[1] - walls[0] >= 1_200_000_000 && walls[1] - walls[0] < 1_250_000_000, "{walls:?}");
+    // A sleep longer than the budget ends as a timeout when the budget is spent.
+    let started = std::time::Instant::now();
+    let t = u.run(s, "sleepy 100000").await;
+    let took = started.elapsed();
+    assert_eq!((t.outcome(), t.exit_code), ("timeout", Some(124)), "{}", t.stderr());
+    assert!(took >= std::time::Duration::from_millis(3000) && took < std::time::Duration::from_secs(10), "{took:?}");
+    // A replay never waits, and gets the same outcome, bytes and fuel.
+    let started = std::time::Instant::now();
+    let r = db.replay(s, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+    assert!(started.elapsed() < std::time::Duration::from_millis(3000), "replay waited: {:?}", started.elapsed());
 }
 
 #[tokio::test]
@@ -202,12 +216,18 @@ async fn file_metadata_seen_by_the_guest_is_virtual() {
     assert_eq!(c.exit_code, Some(0), "{}", c.stderr());
     // (uutils' ls cannot show inode numbers under WASI; the rerun test covers
     // `ls -lai`, whose output would differ run to run if host inodes leaked.)
-    // The file's time is the recorded clock of the command that touched it.
+    // The file's time is the virtual clock of the command that touched it:
+    // its recorded start plus the (deterministic) time its work took.
     let admin = db.admin().await;
     let base: i64 = admin.query_one("select clock_base_ns from pgshell.commands where id = $1", &[&t.id]).await.unwrap().get(0);
-    let secs = base / 1_000_000_000;
-    let nanos = base % 1_000_000_000;
-    assert!(c.stdout().contains(&format!(".{nanos:09}")), "mtime {secs}.{nanos:09} not in {}", c.stdout());
+    let line = c.stdout().lines().find(|l| l.ends_with(" f")).unwrap().to_string();
+    let shown = line.split_whitespace().nth(6).unwrap(); // HH:MM:SS.nnnnnnnnn
+    let (hms, frac) = shown.split_once('.').unwrap();
+    let secs_of_day: i64 = hms.split(':').map(|x| x.parse::<i64>().unwrap()).fold(0, |a, x| a * 60 + x);
+    let mtime = (base / 86_400_000_000_000) * 86_400_000_000_000 + secs_of_day * 1_000_000_000 + frac.parse::<i64>().unwrap();
+    assert!(mtime > base && mtime - base < 1_000_000_000, "mtime {mtime} vs recorded start {base}: {line}");
+    let r = db.replay(s, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }
 
 #[tokio::test]

@@ -1,0 +1,188 @@
+//! The execution core: pipelines stream without losing data, redirections
+//! write the session's files bounded only by the tree limits, a guest's files
+//! never touch the host, and limits hold at the moment of the write.
+
+use std::time::Duration;
+
+use crate::support::TestDb;
+
+#[tokio::test]
+async fn pipelines_and_redirections_of_millions_of_lines_lose_nothing() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    // 20.9 MB through a pipe, then into a file: twenty times the terminal's cap.
+    let c = u.run(s, "seq 1 3000000 | wc -l").await;
+    assert_eq!((c.stdout(), c.exit_code, c.outcome()), ("3000000\n", Some(0), "exited"), "{}", c.stderr());
+    let c = u.run(s, "seq 1 3000000 > f; wc -l f").await;
+    assert_eq!((c.stdout(), c.exit_code), ("3000000 f\n", Some(0)), "{}", c.stderr());
+    let c = u.run(s, "sort -rn < f | head -2").await;
+    assert_eq!(c.stdout(), "3000000\n2999999\n", "{}", c.stderr());
+    let c = u.run(s, "cat f f | tail -1").await;
+    assert_eq!(c.stdout(), "3000000\n");
+    // What reaches the terminal is still capped, visibly.
+    let c = u.run(s, "cat f").await;
+    assert_eq!(c.stdout_truncated, Some(true), "the terminal cap is recorded");
+    assert_eq!(c.stdout().len(), 1 << 20);
+    let r = db.replay(s, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
+
+#[tokio::test]
+async fn a_writer_whose_reader_left_stops_at_the_same_point_every_time() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let c = u.run(s, "seq 1 100000000 | head -1").await;
+    assert_eq!((c.stdout(), c.exit_code, c.stderr()), ("1\n", Some(0), ""));
+    let first = c.fuel;
+    for _ in 0..19 {
+        let again = u.run(s, "seq 1 100000000 | head -1").await;
+        assert_eq!(again.fuel, first, "the same fuel every run");
+    }
+    let r = db.replay(s, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+    assert_eq!(r.verified, 20);
+}
+
+/// Every file under `dir` (two levels down) whose name is `name`.
+fn find(dir: &std::path::Path, name: &str, depth: usize, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    for e in rd.flatten() {
+        let p = e.path();
+        if e.file_name().to_str() == Some(name) {
+            out.push(p.clone());
+        }
+        if depth > 0 && e.file_type().is_ok_and(|t| t.is_dir()) {
+            find(&p, name, depth - 1, out);
+        }
+    }
+}
+
+#[tokio::test]
+async fn wasi_commands_never_lay_files_out_on_the_host() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let marker = format!("marker-{}", uuid::Uuid::new_v4());
+    assert_eq!(u.run(s, &format!("mkdir d && writefile d/{marker} secret")).await.exit_code, Some(0));
+    // While a command of the session runs, its files are nowhere on the host
+    // (the old runtime laid the whole tree out under /dev/shm/pg_shell-*).
+    let sub = u.client.submit(s, &format!("sleepy 1500; cat d/{marker}")).await.unwrap();
+    let mut seen = Vec::new();
+    let bases = [std::path::PathBuf::from("/dev/shm"), std::env::temp_dir()];
+    let until = std::time::Instant::now() + Duration::from_millis(1200);
+    while std::time::Instant::now() < until {
+        for b in &bases {
+            find(b, &marker, 3, &mut seen);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let c = u.client.wait(sub, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(c.stdout(), "slept 1500\nsecret");
+    assert!(seen.is_empty(), "the session's files appeared on the host: {seen:?}");
+}
+
+#[cfg(target_os = "linux")]
+fn rss_kib(pid: u32) -> u64 {
+    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    s.lines().find_map(|l| l.strip_prefix("VmRSS:")).and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok()).unwrap_or(0)
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_guest_writing_past_the_tree_limit_is_stopped_there_and_costs_the_host_nothing_more() {
+    let mut db = TestDb::new().await;
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let t = u.session().await;
+    let tree_bytes: u64 = 16 << 20;
+    db.set_session_limits(s, serde_json::json!({"tree_bytes": tree_bytes, "timeout_ms": 20000})).await;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_pg_shell"))
+        .arg("executor")
+        .env("DATABASE_URL", &db.conninfo)
+        .env("PG_SHELL_CACHE_DIR", crate::support::cache_dir())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    // Warm up (the programs' compiled code mapped, caches filled), then
+    // measure from there.
+    let warm = u.run(s, "truncate -s 10 w; bigout 10 > w; split -b 1M w wpart; rm w wpart*; seq 1 10 | wc -l").await;
+    assert_eq!(warm.exit_code, Some(0), "{}", warm.stderr());
+    let base = rss_kib(pid);
+    let hog = u.client.submit(s, "truncate -s 1G huge; bigout 400000000 > big; split -b 1M big part").await.unwrap();
+    let other = u.client.submit(t, "seq 1 100000 | wc -l").await.unwrap();
+    let mut peak = base;
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        peak = peak.max(rss_kib(pid));
+        let c = u.client.command(hog).await.unwrap();
+        if c.status == "done" || std::time::Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let c = u.client.wait(hog, Duration::from_secs(60)).await.unwrap();
+    let o = u.client.wait(other, Duration::from_secs(60)).await.unwrap();
+    let du = u.run(s, "cat big part* | wc -c").await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(c.stderr().contains("No space left on device") || c.stderr().contains("limit of"), "{}", c.stderr());
+    assert!(c.stderr().contains(&format!("limit of {tree_bytes} bytes")), "the refusal is recorded: {}", c.stderr());
+    let grew = peak.saturating_sub(base) * 1024;
+    println!("executor RSS: {base} KiB before, {peak} KiB at the peak ({} MiB more); tree limit {} MiB", grew >> 20, tree_bytes >> 20);
+    // The files a guest may hold (tree_bytes) plus, while the result is
+    // stored, the wire encoding of the new contents (tokio-postgres builds
+    // the whole message; up to twice their size). Streaming new blobs with
+    // COPY would remove that second term.
+    assert!(grew < 3 * tree_bytes + (32 << 20), "the executor grew by {grew} bytes");
+    assert_eq!((o.stdout(), o.outcome()), ("100000\n", "exited"), "the other session is unaffected");
+    // The session goes on, holding at most its limit.
+    let total: u64 = du.stdout().trim().parse().unwrap();
+    assert!(total <= tree_bytes, "{total}");
+}
+
+/// Prints how fast fuel burns on this machine (the `fuel_per_second`
+/// calibration): `cargo test --test it core::calibrate -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn calibrate_fuel_per_second() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    db.set_session_limits(s, serde_json::json!({"timeout_ms": 4000, "fuel": 0})).await;
+    for line in ["spin", "seq 1 100000000 | wc -l"] {
+        let started = std::time::Instant::now();
+        let c = u.run(s, line).await;
+        let took = started.elapsed().as_secs_f64();
+        let fuel = c.fuel.unwrap_or(0) as f64;
+        println!("{line}: {} after {took:.2} s, {fuel:.3e} fuel: {:.3e} fuel/s", c.outcome(), fuel / took);
+    }
+}
+
+#[tokio::test]
+async fn a_cpu_bound_line_ends_as_a_timeout_near_command_timeout_and_replays_exactly() {
+    let mut db = TestDb::new().await;
+    let mut config = db.executor_config();
+    config.command_timeout = Some(Duration::from_secs(2));
+    db.start_executor_with(config);
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    for line in ["seq 1 1000000000 | wc -l", "spin", "echo start; spin; echo never"] {
+        let started = std::time::Instant::now();
+        let c = u.run(s, line).await;
+        let took = started.elapsed();
+        assert_eq!((c.outcome(), c.exit_code), ("timeout", Some(124)), "{line}: {}", c.stderr());
+        assert!(c.stderr().contains("timed out after 2000 ms"), "{line}: {}", c.stderr());
+        // Counted in fuel at the calibrated rate: near the limit, never the
+        // wall clock's doing (the backstop is at twice the limit).
+        assert!(took > Duration::from_millis(1000) && took < Duration::from_millis(3900), "{line}: {took:?}");
+    }
+    let r = db.replay(s, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
