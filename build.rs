@@ -6,13 +6,13 @@
 //!   cargo build --release --locked --target wasm32-wasip1 \
 //!       --manifest-path wasm-tools/Cargo.toml --target-dir target/wasm-tools
 //!
-//! and copies `coreutils.wasm` and `fixtures.wasm` into OUT_DIR, together with
-//! `coreutils_programs.rs`, the program names read from
-//! `wasm-tools/coreutils/tools.txt` (the list the multicall module dispatches
-//! on). The nested build always runs in release mode and in its own target
-//! directory, so it stays warm across pg_shell's profiles and never touches
-//! the directory the outer cargo has locked. The build always produces real
-//! modules: there is no switch to skip it.
+//! and copies `coreutils.wasm`, `fixtures.wasm` and `fsconform.wasm` into
+//! OUT_DIR, together with `coreutils_programs.rs`, the program names read
+//! from `wasm-tools/coreutils/tools.txt` (the list the multicall module
+//! dispatches on). The nested build always runs in release mode and in its
+//! own target directory, so it stays warm across pg_shell's profiles and
+//! never touches the directory the outer cargo has locked. The build always
+//! produces real modules: there is no switch to skip it.
 
 use std::env;
 use std::ffi::OsString;
@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const WASM_TARGET: &str = "wasm32-wasip1";
-const MODULES: &[&str] = &["coreutils", "fixtures"];
+const MODULES: &[&str] = &["coreutils", "fixtures", "fsconform"];
 
 fn main() {
     let manifest_dir =

@@ -76,6 +76,20 @@ pub static FIXTURES: BundledModule = BundledModule {
     ],
 };
 
+/// The filesystem conformance fixture (`wasm-tools/fsconform`): run with an
+/// empty directory preopened as `/` and no arguments, it calls every preview1
+/// filesystem function with its documented success and error cases and
+/// prints one line per case (`NNN name: ok ...` or the errno's name), then
+/// `cases: N`, and exits 0. The transcript holds only what every correct
+/// implementation must agree on, so pg_shell's own filesystem must print
+/// exactly what wasmtime-wasi on a host directory prints
+/// (tests/it/conformance.rs). Not registered as a program by default.
+pub static FSCONFORM: BundledModule = BundledModule {
+    name: "fsconform",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/fsconform.wasm")),
+    programs: &["fsconform"],
+};
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,11 +102,12 @@ mod tests {
     fn modules_are_core_wasm_modules() {
         assert!(is_wasm_module(COREUTILS.wasm));
         assert!(is_wasm_module(FIXTURES.wasm));
+        assert!(is_wasm_module(FSCONFORM.wasm));
     }
 
     #[test]
     fn program_lists_are_sorted_and_unique() {
-        for m in [&COREUTILS, &FIXTURES] {
+        for m in [&COREUTILS, &FIXTURES, &FSCONFORM] {
             assert!(
                 m.programs.windows(2).all(|w| w[0] < w[1]),
                 "{}: {:?}",

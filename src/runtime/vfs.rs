@@ -320,7 +320,7 @@ impl Vfs {
             return Err(Errno::Noent);
         }
         if path.contains('\0') {
-            return Err(Errno::Ilseq);
+            return Err(Errno::Inval);
         }
         if path.starts_with('/') {
             return Err(Errno::Perm);
@@ -466,6 +466,14 @@ impl Vfs {
         Ok(())
     }
 
+    /// A directory that was removed (while a descriptor kept it) takes no new entries.
+    fn check_live(&self, dir: Ino) -> FsResult<()> {
+        if self.node(dir)?.nlink == 0 {
+            return Err(Errno::Noent);
+        }
+        Ok(())
+    }
+
     fn check_name(name: &str) -> FsResult<()> {
         if name.len() > MAX_NAME {
             return Err(Errno::Nametoolong);
@@ -476,6 +484,7 @@ impl Vfs {
     /// Creates an empty regular file as `name` in `dir`.
     pub fn create_file(&mut self, dir: Ino, name: &str, now: i64) -> FsResult<Ino> {
         Self::check_name(name)?;
+        self.check_live(dir)?;
         self.charge_entry()?;
         let ino = self.alloc(Node {
             body: Body::File(Data::Mem { bytes: Arc::new(Vec::new()), digest: None }),
@@ -496,6 +505,7 @@ impl Vfs {
             return Err(Errno::Exist);
         }
         Self::check_name(&f.name)?;
+        self.check_live(f.parent)?;
         self.charge_entry()?;
         let ino = self.alloc(Node {
             body: Body::Dir(DirNode { parent: f.parent, base: None, overlay: BTreeMap::new() }),
@@ -517,6 +527,9 @@ impl Vfs {
         if target.starts_with('/') {
             return Err(Errno::Perm);
         }
+        if target.is_empty() {
+            return Err(Errno::Noent);
+        }
         self.make_symlink(target, start, path, now)
     }
 
@@ -530,6 +543,7 @@ impl Vfs {
             return Err(Errno::Noent);
         }
         Self::check_name(&f.name)?;
+        self.check_live(f.parent)?;
         self.charge_entry()?;
         let ino = self.alloc(Node { body: Body::Symlink(target.to_string()), mode: 0o777, nlink: 1, atim: now, mtim: now, ctim: now, open: 0 });
         self.insert_child(f.parent, &f.name, ino, now)
@@ -577,6 +591,11 @@ impl Vfs {
 
     pub fn rmdir(&mut self, start: Ino, path: &str, now: i64) -> FsResult<()> {
         let f = self.resolve(start, path, false)?;
+        if path.ends_with('/') && f.ino.is_some() {
+            // cap-std refuses a directory named with a trailing slash here
+            // (Linux rmdir would not); a file so named is ENOTDIR above.
+            return Err(Errno::Inval);
+        }
         let ino = f.ino.ok_or(Errno::Noent)?;
         if f.name == "." {
             return Err(Errno::Inval);
@@ -618,6 +637,7 @@ impl Vfs {
             return Err(Errno::Noent);
         }
         Self::check_name(&d.name)?;
+        self.check_live(d.parent)?;
         self.charge_entry()?;
         self.insert_child(d.parent, &d.name, ino, now)?;
         let n = self.node_mut(ino)?;
@@ -657,6 +677,7 @@ impl Vfs {
             return Err(Errno::Notdir);
         }
         Self::check_name(&d.name)?;
+        self.check_live(d.parent)?;
         if src_kind == Kind::Dir && self.is_ancestor(ino, d.parent) {
             return Err(Errno::Inval);
         }

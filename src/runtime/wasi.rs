@@ -107,7 +107,7 @@ pub struct StageEnd {
 enum Desc {
     In(Stdio),
     Out(Stdio),
-    File { ino: Ino, pos: u64, read: bool, write: bool, append: bool },
+    File { ino: Ino, pos: u64, read: bool, write: bool, append: bool, nonblock: bool },
     Dir { ino: Ino, preopen: Option<String> },
 }
 
@@ -271,7 +271,7 @@ impl WasiRuntime {
         let open_std = |s: Stdio, input: bool| match s {
             Stdio::File { ino, append } => {
                 vfs.lock().unwrap().opened(ino);
-                Desc::File { ino, pos: 0, read: input, write: !input, append }
+                Desc::File { ino, pos: 0, read: input, write: !input, append, nonblock: false }
             }
             other if input => Desc::In(other),
             other => Desc::Out(other),
@@ -377,7 +377,7 @@ fn close_desc(ctx: &Ctx, d: Desc) {
     match d {
         Desc::In(Stdio::Pipe(p)) => ctx.line.close_reader(p),
         Desc::Out(Stdio::Pipe(p)) => ctx.line.close_writer(p),
-        Desc::File { ino, .. } => ctx.vfs.lock().unwrap().closed(ino),
+        Desc::File { ino, .. } | Desc::Dir { ino, preopen: None } => ctx.vfs.lock().unwrap().closed(ino),
         _ => {}
     }
 }
@@ -410,6 +410,33 @@ impl From<Errno> for Fail {
 }
 
 type R<T> = std::result::Result<T, Fail>;
+
+/// A flags or enum argument with bits or values preview 1 does not define:
+/// wasmtime-wasi's generated bindings trap on these, and so do we.
+fn invalid(what: &str) -> Fail {
+    Fail::Trap(wasmtime::format_err!("invalid {what} value"))
+}
+
+fn check_fdflags(f: i32) -> R<()> {
+    if f as u32 & !0x1f != 0 {
+        return Err(invalid("fdflags"));
+    }
+    Ok(())
+}
+
+fn check_lookup(f: i32) -> R<()> {
+    if f as u32 & !1 != 0 {
+        return Err(invalid("lookupflags"));
+    }
+    Ok(())
+}
+
+fn check_rights(r: i64) -> R<()> {
+    if r as u64 & !rights::ALL != 0 {
+        return Err(invalid("rights"));
+    }
+    Ok(())
+}
 
 fn ret(r: R<()>) -> wasmtime::Result<i32> {
     match r {
@@ -571,6 +598,9 @@ fn first_iovec(mem: &[u8], iovs: i32, n: i32) -> R<(i32, u32)> {
 fn read_path(mem: &[u8], ptr: i32, len: i32) -> R<String> {
     let bytes = slice(mem, ptr, len as u32)?;
     let s = std::str::from_utf8(bytes).map_err(|_| Errno::Ilseq)?;
+    if s.contains('\0') {
+        return Err(Errno::Inval.into());
+    }
     Ok(s.to_string())
 }
 
@@ -668,8 +698,7 @@ fn new_fd(ctx: &mut Ctx, d: Desc) -> u32 {
 fn dir_of(ctx: &Ctx, fd: i32) -> R<Ino> {
     match ctx.fds.get(&(fd as u32)) {
         Some(Desc::Dir { ino, .. }) => Ok(*ino),
-        Some(_) => Err(Errno::Notdir.into()),
-        None => Err(Errno::Badf.into()),
+        _ => Err(Errno::Badf.into()),
     }
 }
 
@@ -690,10 +719,10 @@ fn write_filestat(mem: &mut [u8], buf: i32, st: &super::vfs::Stat) -> R<()> {
 /// The new (atime, mtime) a set-times call asks for: Some(time) to set, None
 /// to keep; `*_NOW` means the guest's virtual now.
 fn times(flags: i32, atim: i64, mtim: i64, now: i64) -> R<(Option<i64>, Option<i64>)> {
-    if flags & (FST_ATIM | FST_ATIM_NOW) == (FST_ATIM | FST_ATIM_NOW) || flags & (FST_MTIM | FST_MTIM_NOW) == (FST_MTIM | FST_MTIM_NOW) {
-        return Err(Errno::Inval.into());
+    if flags as u32 & !0xf != 0 {
+        return Err(invalid("fstflags"));
     }
-    if flags & !0xf != 0 {
+    if flags & (FST_ATIM | FST_ATIM_NOW) == (FST_ATIM | FST_ATIM_NOW) || flags & (FST_MTIM | FST_MTIM_NOW) == (FST_MTIM | FST_MTIM_NOW) {
         return Err(Errno::Inval.into());
     }
     let pick = |set: i32, set_now: i32, t: i64| {
@@ -833,7 +862,7 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
                 let r = rights::ALL & !rights::FD_SEEK & !rights::FD_FILESTAT_SET_SIZE & !rights::PATH_FILESTAT_SET_SIZE & !rights::FD_WRITE;
                 (FT_DIR, 0, r, r)
             }
-            Desc::File { read, write, append, .. } => {
+            Desc::File { read, write, append, nonblock, .. } => {
                 let mut r = rights::ALL;
                 if !read {
                     r &= !(rights::FD_READ | rights::FD_READDIR);
@@ -841,7 +870,8 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
                 if !write {
                     r &= !rights::FD_WRITE;
                 }
-                (FT_FILE, if *append { FDFLAGS_APPEND as u16 } else { 0 }, r, r)
+                let flags = if *append { FDFLAGS_APPEND as u16 } else { 0 } | if *nonblock { FDFLAGS_NONBLOCK as u16 } else { 0 };
+                (FT_FILE, flags, r, r)
             }
         };
         let b = slice_mut(mem, out, 24)?;
@@ -853,24 +883,27 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         Ok(())
     });
     wrap!(linker, "fd_fdstat_set_flags", |caller, fd: i32, flags: i32| {
+        check_fdflags(flags)?;
         let ctx = caller.data_mut();
         match ctx.fds.get_mut(&(fd as u32)).ok_or(Errno::Badf)? {
-            Desc::File { append, .. } => {
+            Desc::File { append, nonblock, .. } => {
                 if flags & (FDFLAGS_DSYNC | FDFLAGS_SYNC | FDFLAGS_RSYNC) != 0 {
                     return Err(Errno::Inval.into());
                 }
                 *append = flags & FDFLAGS_APPEND != 0;
-                let _ = FDFLAGS_NONBLOCK;
+                *nonblock = flags & FDFLAGS_NONBLOCK != 0;
                 Ok(())
             }
             _ => Err(Errno::Badf.into()),
         }
     });
-    wrap!(linker, "fd_fdstat_set_rights", |caller, fd: i32, _base: i64, _inh: i64| {
-        if !caller.data().fds.contains_key(&(fd as u32)) {
-            return Err(Errno::Badf.into());
+    wrap!(linker, "fd_fdstat_set_rights", |caller, fd: i32, base: i64, inh: i64| {
+        check_rights(base)?;
+        check_rights(inh)?;
+        match caller.data().fds.get(&(fd as u32)) {
+            Some(Desc::File { .. } | Desc::Dir { .. }) => Err(Errno::Notsup.into()),
+            _ => Err(Errno::Badf.into()),
         }
-        Err(Errno::Notsup.into())
     });
     wrap!(linker, "fd_prestat_get", |caller, fd: i32, out: i32| {
         let (mem, ctx) = parts(&mut caller)?;
@@ -902,7 +935,7 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
     wrap!(linker, "fd_advise", |caller, fd: i32, _off: i64, _len: i64, advice: i32| {
         file_of(caller.data(), fd)?;
         if !(0..=5).contains(&advice) {
-            return Err(Errno::Inval.into());
+            return Err(invalid("advice"));
         }
         Ok(())
     });
@@ -956,6 +989,9 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         Ok(())
     });
     wrap!(linker, "fd_seek", |caller, fd: i32, offset: i64, whence: i32, out: i32| {
+        if !(0..=2).contains(&whence) {
+            return Err(invalid("whence"));
+        }
         let (mem, ctx) = parts(&mut caller)?;
         let vfs = ctx.vfs.clone();
         let (ino, pos) = match ctx.fds.get_mut(&(fd as u32)).ok_or(Errno::Badf)? {
@@ -967,7 +1003,8 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
             0 if offset >= 0 => offset as u64,
             1 => pos.checked_add_signed(offset).ok_or(Errno::Inval)?,
             2 => vfs.lock().unwrap().size(ino)?.checked_add_signed(offset).ok_or(Errno::Inval)?,
-            _ => return Err(Errno::Inval.into()),
+            0 => return Err(Errno::Inval.into()),
+            _ => return Err(invalid("whence")),
         };
         *pos = new;
         put_u64(mem, out, new)
@@ -1005,7 +1042,7 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         let (mem, ctx) = parts(&mut caller)?;
         let ino = match ctx.fds.get(&(fd as u32)).ok_or(Errno::Badf)? {
             Desc::Dir { ino, .. } => *ino,
-            _ => return Err(Errno::Notdir.into()),
+            _ => return Err(Errno::Badf.into()),
         };
         let list = ctx.vfs.lock().unwrap().list(ino)?;
         let mut entries: Vec<(u64, u8, Vec<u8>)> = vec![(ino, FT_DIR, b".".to_vec()), (ino, FT_DIR, b"..".to_vec())];
@@ -1045,8 +1082,12 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         Ok(())
     });
     wrap!(linker, "path_filestat_get", |caller, fd: i32, flags: i32, p: i32, l: i32, buf: i32| {
+        check_lookup(flags)?;
         let (mem, ctx) = parts(&mut caller)?;
         let path = read_path(mem, p, l)?;
+        // As wasmtime-wasi (cap-std's stat) does, a trailing slash is ignored.
+        let trimmed = path.trim_end_matches('/');
+        let path = if trimmed.is_empty() { path.as_str() } else { trimmed }.to_string();
         let dir = dir_of(ctx, fd)?;
         let mut v = ctx.vfs.lock().unwrap();
         let ino = v.lookup(dir, &path, flags & LOOKUP_FOLLOW != 0)?;
@@ -1055,6 +1096,7 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         write_filestat(mem, buf, &st)
     });
     wrap!(linker, "path_filestat_set_times", |caller, fd: i32, flags: i32, p: i32, l: i32, atim: i64, mtim: i64, fst: i32| {
+        check_lookup(flags)?;
         let now = wall_now(&mut caller);
         let (a, m) = times(fst, atim, mtim, now)?;
         let (mem, ctx) = parts(&mut caller)?;
@@ -1066,6 +1108,11 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         Ok(())
     });
     wrap!(linker, "path_link", |caller, old_fd: i32, flags: i32, op: i32, ol: i32, new_fd: i32, np: i32, nl: i32| {
+        check_lookup(flags)?;
+        if flags & LOOKUP_FOLLOW != 0 {
+            // wasmtime-wasi refuses to follow the source of a hard link.
+            return Err(Errno::Inval.into());
+        }
         let now = wall_now(&mut caller);
         let (mem, ctx) = parts(&mut caller)?;
         let old = read_path(mem, op, ol)?;
@@ -1074,7 +1121,14 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         ctx.vfs.lock().unwrap().link(od, &old, flags & LOOKUP_FOLLOW != 0, nd, &new, now)?;
         Ok(())
     });
-    wrap!(linker, "path_open", |caller, fd: i32, dirflags: i32, p: i32, l: i32, oflags: i32, base: i64, _inh: i64, fdflags: i32, out: i32| {
+    wrap!(linker, "path_open", |caller, fd: i32, dirflags: i32, p: i32, l: i32, oflags: i32, base: i64, inh: i64, fdflags: i32, out: i32| {
+        check_lookup(dirflags)?;
+        if oflags as u32 & !0xf != 0 {
+            return Err(invalid("oflags"));
+        }
+        check_fdflags(fdflags)?;
+        check_rights(base)?;
+        check_rights(inh)?;
         let now = wall_now(&mut caller);
         let (mem, ctx) = parts(&mut caller)?;
         let path = read_path(mem, p, l)?;
@@ -1095,7 +1149,7 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         if directory && (creat || excl || trunc) {
             return Err(Errno::Inval.into());
         }
-        let follow = dirflags & LOOKUP_FOLLOW != 0;
+        let follow = dirflags & LOOKUP_FOLLOW != 0 && !(creat && excl);
         let mut v = ctx.vfs.lock().unwrap();
         let found = v.resolve(dir, &path, follow)?;
         let ino = match found.ino {
@@ -1132,10 +1186,13 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
             }
         };
         let desc = match v.kind(ino)? {
-            Kind::Dir => Desc::Dir { ino, preopen: None },
+            Kind::Dir => {
+                v.opened(ino);
+                Desc::Dir { ino, preopen: None }
+            }
             _ => {
                 v.opened(ino);
-                Desc::File { ino, pos: 0, read: read_mode, write: write_mode, append: fdflags & FDFLAGS_APPEND != 0 }
+                Desc::File { ino, pos: 0, read: read_mode, write: write_mode, append: fdflags & FDFLAGS_APPEND != 0, nonblock: fdflags & FDFLAGS_NONBLOCK != 0 }
             }
         };
         drop(v);
@@ -1219,7 +1276,7 @@ fn file_of(ctx: &Ctx, fd: i32) -> R<Ino> {
 
 fn sync_fd(ctx: &Ctx, fd: i32) -> R<()> {
     match ctx.fds.get(&(fd as u32)).ok_or(Errno::Badf)? {
-        Desc::File { .. } | Desc::Dir { .. } => Ok(()),
+        Desc::File { .. } => Ok(()),
         _ => Err(Errno::Badf.into()),
     }
 }

@@ -7,6 +7,7 @@ mod support;
 mod audit;
 mod browser;
 mod cli;
+mod conformance;
 mod core;
 mod gateway;
 mod pipes;
