@@ -184,7 +184,7 @@ pub fn run(b: Builtin, argv: &[String], env: &Env, cx: &Context) -> Output {
             for line in wrap(&cx.programs, 76) {
                 let _ = writeln!(o.stdout, "  {line}");
             }
-            o.stdout.push_str("\nQuoting is POSIX; $NAME and ${NAME} expand; a | b pipes, < f, > f and >> f redirect.\nCommand lists (; && ||) are not supported yet.\n");
+            o.stdout.push_str("\nQuoting is POSIX; $NAME and ${NAME} expand; a | b pipes (streaming), < f, > f and >> f redirect;\na; b, a && b and a || b run in order. Not yet: & (background jobs), 2>, $(...).\n");
         }
         Builtin::True => {}
         Builtin::False => o.exit_code = 1,

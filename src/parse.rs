@@ -6,8 +6,9 @@
 //! expanded value is re-quoted before splitting, so a value is always one
 //! word and never re-parsed as syntax. Unquoted operators are turned into
 //! marker words containing NUL, which no command line can hold, so a quoted
-//! `'|'` stays a plain argument. Command lists (`; & && ||`), descriptor
-//! redirections (`2>`) and substitutions are not supported yet: they are
+//! `'|'` stays a plain argument. Command lists (`;`, `&&`, `||`) are cut by
+//! [`split_list`] first. Background jobs (`&`), descriptor redirections
+//! (`2>`) and substitutions are not supported yet: they are
 //! rejected with a clear message rather than passed on as text.
 
 use std::collections::BTreeMap;
