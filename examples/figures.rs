@@ -82,7 +82,7 @@ async fn main() -> anyhow::Result<()> {
         lat.sort();
         let rows = admin
             .query(
-                "select extract(epoch from finished_at - started_at) * 1000 from pgshell.commands where id = any($1) order by 1",
+                "select (extract(epoch from finished_at - started_at) * 1000)::float8 from pgshell.commands where id = any($1) order by 1",
                 &[&ids],
             )
             .await?;
