@@ -8,6 +8,8 @@
 //! and a host directory (`materialize` / `scan`), which is how the runtimes
 //! give a guest its files. It knows nothing about PostgreSQL.
 
+pub mod objects;
+
 use std::collections::BTreeMap;
 use std::fs;
 use std::io;
