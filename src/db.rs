@@ -61,6 +61,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (1, "0001_core", include_str!("../sql/migrations/0001_core.sql")),
     (2, "0002_replay_audit", include_str!("../sql/migrations/0002_replay_audit.sql")),
     (3, "0003_web", include_str!("../sql/migrations/0003_web.sql")),
+    (4, "0004_tree_objects", include_str!("../sql/migrations/0004_tree_objects.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,

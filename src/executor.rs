@@ -650,7 +650,7 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
             ..RunOutput::default()
         };
         if o.cwd != env.cwd || o.vars != env.vars {
-            let after = Env { cwd: o.cwd, vars: o.vars, tree: env.tree.clone() }.seal();
+            let after = Env { cwd: o.cwd, vars: o.vars, tree: env.tree.clone(), shell: env.shell.clone() }.seal();
             done.env_after = Arc::new(after);
         }
         return Ok(done);
@@ -859,7 +859,7 @@ async fn run_list(
                 if let (Some(argv), Resolved::Builtin(b)) = (p.simple(), &resolved[0]) {
                     let mut cx = builtin_context(client, c, *b).await?;
                     cx.live_root = Some(work.root().to_path_buf());
-                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default(), ..Env::default() };
                     let o = builtins::run(*b, argv, &current, &cx);
                     (cwd, vars) = (o.cwd, o.vars);
                     RunOutput {
@@ -878,7 +878,7 @@ async fn run_list(
                     seed_input.extend_from_slice(&(index as u64).to_le_bytes());
                     let seed: [u8; 16] = env::sha256(&seed_input)[..16].try_into().unwrap();
                     let (s2, work2, cancel2) = (s.clone(), work.clone(), cancel.clone());
-                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+                    let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default(), ..Env::default() };
                     let taken = std::mem::take(&mut mtimes);
                     let (clock_base_ns, elapsed) = (c.clock_base_ns, total.clock_elapsed_ns);
                     let (out, back) = tokio::task::spawn_blocking(move || {
@@ -973,7 +973,7 @@ fn apply_scan(
         }
     };
     if tree != before.env.tree || cwd != before.env.cwd || vars != before.env.vars {
-        done.env_after = Arc::new(Env { cwd, vars, tree }.seal());
+        done.env_after = Arc::new(Env { cwd, vars, tree, shell: before.env.shell.clone() }.seal());
     } else {
         done.new_blobs.clear();
     }
@@ -1124,23 +1124,34 @@ async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion)
     let mut envs = Vec::new();
     let mut blob_digests: Vec<Vec<u8>> = Vec::new();
     let mut blob_data: Vec<Vec<u8>> = Vec::new();
-    let mut add_env = |e: &SealedEnv| {
+    // Each environment goes with the tree objects the database may not have:
+    // all of a new first environment's, and of the resulting one those its
+    // predecessor (stored) does not hold.
+    let add_env = |envs: &mut Vec<serde_json::Value>, e: &SealedEnv, base: Option<&SealedEnv>| {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let objects: serde_json::Map<String, serde_json::Value> = e
+            .objects_not_in(base)
+            .into_iter()
+            .map(|(digest, bytes)| (hex::encode(digest), b64.encode(bytes).into()))
+            .collect();
+        let tree_key = if e.objects().is_some() { "root" } else { "tree" };
         envs.push(serde_json::json!({
             "digest": hex::encode(e.digest),
             "cwd": e.env.cwd,
             "vars": e.env.vars,
-            "tree": hex::encode(e.tree_digest),
+            "shell": e.env.shell,
+            tree_key: hex::encode(e.tree_digest()),
+            "objects": objects,
             "file_count": e.env.tree.file_count(),
             "tree_bytes": e.env.tree.total_bytes(),
         }));
-        blob_digests.push(e.tree_digest.to_vec());
-        blob_data.push(e.manifest.clone());
     };
     if d.new_env_before {
-        add_env(&d.env_before);
+        add_env(&mut envs, &d.env_before, None);
     }
     if d.env_after.digest != d.env_before.digest {
-        add_env(&d.env_after);
+        add_env(&mut envs, &d.env_after, Some(&d.env_before));
     }
     for (digest, data) in &d.new_blobs {
         blob_digests.push(digest.to_vec());

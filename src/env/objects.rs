@@ -521,6 +521,9 @@ fn encode_inner(tree: &Tree, base: Option<(&Tree, &EncodedTree)>) -> EncodedTree
 // Decoding
 // ---------------------------------------------------------------------------
 
+/// A leaf's entries: name, entry, and a subdirectory's top digest.
+type LeafEntries = [(String, Entry, Option<Digest>)];
+
 enum Parsed {
     Leaf(Vec<(String, Entry, Option<Digest>)>),
     Node(Vec<(String, Digest)>),
@@ -661,7 +664,7 @@ impl Decoder {
         let at = |p: &str| if p.is_empty() { "/".to_string() } else { format!("/{p}") };
         // Collect the leaf chunks under `top`, left to right, checking each
         // node's separators against its children's last names.
-        let mut leaves: Vec<(Digest, &[(String, Entry, Option<Digest>)])> = Vec::new();
+        let mut leaves: Vec<(Digest, &LeafEntries)> = Vec::new();
         let mut nodes = Vec::new();
         let mut refs: Vec<ChunkRef> = Vec::new();
         let mut last_seen = None;
@@ -712,14 +715,13 @@ impl Decoder {
         Ok(DirInfo { digest: top, chunks: if chunked { refs } else { Vec::new() }, objects })
     }
 
-    #[allow(clippy::type_complexity)]
     fn walk<'a>(
         &'a self,
         d: Digest,
         expect_last: Option<&str>,
         depth: usize,
         last_seen: &mut Option<&'a str>,
-        leaves: &mut Vec<(Digest, &'a [(String, Entry, Option<Digest>)])>,
+        leaves: &mut Vec<(Digest, &'a LeafEntries)>,
         nodes: &mut Vec<Digest>,
     ) -> Result<()> {
         ensure!(depth <= MAX_NODE_DEPTH, "index nodes nested too deep");

@@ -15,4 +15,5 @@ mod robustness;
 mod sandbox;
 mod security;
 mod shell;
+mod trees;
 mod web;
