@@ -95,11 +95,12 @@ async fn main() -> anyhow::Result<()> {
         );
     }
     // Bytes stored per command that changes one file of the 9,000.
-    let before: i64 = admin.query_one("select coalesce(sum(size), 0)::bigint from pgshell.blobs", &[]).await?.get(0);
+    let stored = "select ((select coalesce(sum(size), 0) from pgshell.blobs) + (select coalesce(sum(length(data)), 0) from pgshell.tree_objects))::bigint";
+    let before: i64 = admin.query_one(stored, &[]).await?.get(0);
     for i in 0..10 {
         c.run(big, &format!("echo {i} > faaa")).await?;
     }
-    let after: i64 = admin.query_one("select coalesce(sum(size), 0)::bigint from pgshell.blobs", &[]).await?.get(0);
+    let after: i64 = admin.query_one(stored, &[]).await?.get(0);
     println!("one-file change in the 9,000-file directory: {} bytes of blobs and tree stored per command", (after - before) / 10);
 
     // 2. Throughput across 8 sessions.

@@ -11,6 +11,7 @@ set local role pgshell_owner;
 \ir migrations/0002_replay_audit.sql
 \ir migrations/0003_web.sql
 \ir migrations/0004_execution_core.sql
+\ir migrations/0005_tree_objects.sql
 reset role;
-insert into pgshell_meta.schema_version (version, name) values (1, '0001_core'), (2, '0002_replay_audit'), (3, '0003_web'), (4, '0004_execution_core');
+insert into pgshell_meta.schema_version (version, name) values (1, '0001_core'), (2, '0002_replay_audit'), (3, '0003_web'), (4, '0004_execution_core'), (5, '0005_tree_objects');
 commit;

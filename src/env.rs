@@ -1,14 +1,20 @@
-//! Environment versions: working directory, variables and a file tree, and
-//! their canonical, content-addressed form.
+//! Environment versions: working directory, variables, shell state and a
+//! file tree, and their canonical, content-addressed form.
 //!
 //! An environment is immutable once stored. Its identity is the sha256 of its
-//! canonical JSON (`cwd`, `vars`, the manifest digest); the manifest is the
-//! canonical JSON of the file tree (path -> entry), and file contents are blobs
-//! addressed by their sha256. This module also moves trees between that form
-//! and a host directory (`materialize` / `scan`), which is how the runtimes
-//! give a guest its files. It knows nothing about PostgreSQL.
+//! canonical JSON (`cwd`, `vars`, `shell` when not empty, and the tree's
+//! digest). A tree is stored as content-addressed directory objects
+//! ([`objects`], format in ARCHITECTURE.md), and file contents are blobs
+//! addressed by their sha256; environments stored before migration 0004 keep
+//! their tree as one JSON manifest blob ([`Tree::manifest`]) and their digests.
+//! This module also moves trees between that form and a host directory
+//! (`materialize` / `scan`), which is how the runtimes give a guest its
+//! files. It knows nothing about PostgreSQL.
 
-use std::collections::BTreeMap;
+pub mod objects;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -149,12 +155,43 @@ pub fn resolve_path(cwd: &str, path: &str) -> String {
     format!("/{}", parts.join("/"))
 }
 
+/// What the shell language keeps between command lines besides the working
+/// directory and the exported variables. Empty for now (the language fills
+/// it); an empty state leaves an environment's digest as it was before the
+/// state existed, and so does any field added later while it stays empty.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ShellState {
+    /// Function definitions: name -> source text of the definition.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub functions: BTreeMap<String, String>,
+    /// Shell options that are on (`errexit`, `nounset`, `pipefail`, ...).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub options: BTreeSet<String>,
+    /// Shell variables that are not exported (exported ones are `Env::vars`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub vars: BTreeMap<String, String>,
+}
+
+impl ShellState {
+    pub fn is_empty(&self) -> bool {
+        self == &ShellState::default()
+    }
+}
+
 /// The whole state a command starts from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Env {
     pub cwd: String,
     pub vars: BTreeMap<String, String>,
     pub tree: Tree,
+    pub shell: ShellState,
+}
+
+impl Default for Env {
+    fn default() -> Env {
+        Env { cwd: "/".into(), vars: BTreeMap::new(), tree: Tree::default(), shell: ShellState::default() }
+    }
 }
 
 /// An environment in its stored form, with the digests that identify it.
@@ -162,8 +199,54 @@ pub struct Env {
 pub struct SealedEnv {
     pub env: Env,
     pub digest: Digest,
-    pub tree_digest: Digest,
-    pub manifest: Vec<u8>,
+    pub tree: SealedTree,
+}
+
+/// How an environment's tree is stored.
+#[derive(Clone, Debug)]
+pub enum SealedTree {
+    /// Before migration 0004: one manifest blob (`Tree::manifest`) with this
+    /// digest. Loaded as stored, never written any more.
+    Manifest(Digest),
+    /// Directory objects under a root (every environment sealed today).
+    Objects(Arc<objects::EncodedTree>),
+}
+
+impl SealedEnv {
+    /// The tree's digest as the environment's digest covers it: the root
+    /// object's, or the manifest blob's for an environment stored before 0004.
+    pub fn tree_digest(&self) -> Digest {
+        match &self.tree {
+            SealedTree::Manifest(d) => *d,
+            SealedTree::Objects(o) => o.root,
+        }
+    }
+
+    pub fn objects(&self) -> Option<&objects::EncodedTree> {
+        match &self.tree {
+            SealedTree::Objects(o) => Some(o),
+            SealedTree::Manifest(_) => None,
+        }
+    }
+
+    /// The digest these same contents get when sealed today: the digest
+    /// itself, except for an environment stored in the manifest form. Replay
+    /// compares recorded and replayed environments by it.
+    pub fn current_digest(&self) -> Digest {
+        match &self.tree {
+            SealedTree::Objects(_) => self.digest,
+            SealedTree::Manifest(_) => self.env.clone().seal().digest,
+        }
+    }
+
+    /// Tree objects this environment needs stored when `base` (an
+    /// environment already stored, if any) is.
+    pub fn objects_not_in<'a>(&'a self, base: Option<&SealedEnv>) -> Vec<(&'a Digest, &'a objects::Object)> {
+        match self.objects() {
+            Some(o) => o.objects_not_in(base.and_then(|b| b.objects())),
+            None => Vec::new(),
+        }
+    }
 }
 
 impl Env {
@@ -181,40 +264,70 @@ impl Env {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        Env {
-            cwd: "/".into(),
-            vars,
-            tree: Tree::default(),
+        Env { cwd: "/".into(), vars, ..Env::default() }
+    }
+
+    /// Seals the environment, encoding its whole tree into objects.
+    pub fn seal(self) -> SealedEnv {
+        let encoded = objects::encode(&self.tree);
+        self.seal_encoded(encoded)
+    }
+
+    /// Seals the environment reusing the objects of `base` (usually the
+    /// environment the command started from) for everything that did not
+    /// change: the same result as [`Env::seal`], at a cost that follows the
+    /// change rather than the tree.
+    pub fn seal_from(self, base: &SealedEnv) -> SealedEnv {
+        match base.objects() {
+            Some(b) => {
+                let encoded = objects::encode_on(&self.tree, &base.env.tree, b);
+                self.seal_encoded(encoded)
+            }
+            None => self.seal(),
         }
     }
 
-    pub fn seal(self) -> SealedEnv {
-        let manifest = self.tree.manifest();
-        let tree_digest = sha256(&manifest);
-        let digest = env_digest(&self.cwd, &self.vars, &tree_digest);
-        SealedEnv {
-            env: self,
-            digest,
-            tree_digest,
-            manifest,
-        }
+    /// An environment decoded from stored objects.
+    pub fn seal_encoded(self, encoded: objects::EncodedTree) -> SealedEnv {
+        let digest = canonical_digest(&self, TreeRef::Root(&encoded.root));
+        SealedEnv { env: self, digest, tree: SealedTree::Objects(Arc::new(encoded)) }
+    }
+
+    /// Seals an environment stored before 0004 as it was then: the digest
+    /// covers the manifest's digest, recomputed from the tree.
+    pub fn seal_manifest(self) -> SealedEnv {
+        let manifest_digest = sha256(&self.tree.manifest());
+        let digest = canonical_digest(&self, TreeRef::Manifest(&manifest_digest));
+        SealedEnv { env: self, digest, tree: SealedTree::Manifest(manifest_digest) }
     }
 }
 
-/// sha256 of the canonical `{"cwd":..,"tree":"<hex>","vars":{..}}`.
-pub fn env_digest(cwd: &str, vars: &BTreeMap<String, String>, tree_digest: &Digest) -> Digest {
+enum TreeRef<'a> {
+    Manifest(&'a Digest),
+    Root(&'a Digest),
+}
+
+/// sha256 of the canonical JSON `{"cwd":..,"root":"<hex>","shell":{..},"vars":{..}}`
+/// (`shell` only when not empty); an environment stored before 0004 has
+/// `"tree":"<manifest hex>"` instead of `"root"`, exactly as 0001 hashed it.
+fn canonical_digest(env: &Env, tree: TreeRef<'_>) -> Digest {
     #[derive(Serialize)]
     struct Canonical<'a> {
         cwd: &'a str,
-        tree: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        root: Option<String>,
+        #[serde(skip_serializing_if = "ShellState::is_empty")]
+        shell: &'a ShellState,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        tree: Option<String>,
         vars: &'a BTreeMap<String, String>,
     }
-    let bytes = serde_json::to_vec(&Canonical {
-        cwd,
-        tree: hex::encode(tree_digest),
-        vars,
-    })
-    .expect("serializes");
+    let (root, tree) = match tree {
+        TreeRef::Root(d) => (Some(hex::encode(d)), None),
+        TreeRef::Manifest(d) => (None, Some(hex::encode(d))),
+    };
+    let bytes = serde_json::to_vec(&Canonical { cwd: &env.cwd, root, shell: &env.shell, tree, vars: &env.vars })
+        .expect("serializes");
     sha256(&bytes)
 }
 
@@ -570,6 +683,66 @@ mod tests {
         let mut e = Env::initial("alice");
         e.cwd = "/d".into();
         assert_ne!(e.seal().digest, a.digest);
+    }
+
+    /// Digests as the code before migration 0004 computed them (fixed here
+    /// from that code): environments stored then must keep them.
+    #[test]
+    fn manifest_environments_keep_their_digests() {
+        let a = Env::initial("alice").seal_manifest();
+        assert_eq!(hex::encode(a.digest), "ed9661c3bddc261f2d0051443a4578d6a2cf47396dd1e4e29d600f3dc99b7a84");
+        let mut e = Env::initial("bob");
+        e.cwd = "/d".into();
+        e.vars.insert("X".into(), "a \"q\" \n ü".into());
+        e.tree.entries.insert("d".into(), Entry::Dir { mode: 0o755, mtime_ns: 1_000 });
+        e.tree.entries.insert("d/f\nx".into(), Entry::File { digest: sha256(b"hi"), size: 2, mode: 0o644, mtime_ns: -5 });
+        e.tree.entries.insert("l".into(), Entry::Symlink { target: "/etc".into() });
+        let s = e.clone().seal_manifest();
+        assert_eq!(hex::encode(s.digest), "66cda881ab86f9f3467d39bcafe8a7bb0b154a1bce5dc3f38db0cc96e95f74e6");
+        // Today's form of the same contents is another digest, and replay
+        // compares through it.
+        let today = e.seal();
+        assert_ne!(today.digest, s.digest);
+        assert_eq!(s.current_digest(), today.digest);
+        assert_eq!(today.current_digest(), today.digest);
+    }
+
+    #[test]
+    fn shell_state_counts_only_when_not_empty() {
+        let plain = Env::initial("alice").seal();
+        let mut e = Env::initial("alice");
+        e.shell = ShellState::default();
+        assert_eq!(e.clone().seal().digest, plain.digest, "an empty shell state changes nothing");
+        e.shell.vars.insert("x".into(), "1".into());
+        let with_var = e.clone().seal();
+        assert_ne!(with_var.digest, plain.digest);
+        e.shell.options.insert("errexit".into());
+        assert_ne!(e.clone().seal().digest, with_var.digest);
+        // It round-trips through JSON as the database stores it, and its
+        // canonical form is independent of the JSON's key order.
+        let json = serde_json::to_value(&e.shell).unwrap();
+        assert_eq!(json, serde_json::json!({"options": ["errexit"], "vars": {"x": "1"}}));
+        let back: ShellState = serde_json::from_value(json).unwrap();
+        assert_eq!(back, e.shell);
+        let empty: ShellState = serde_json::from_value(serde_json::json!({})).unwrap();
+        assert!(empty.is_empty());
+    }
+
+    #[test]
+    fn sealing_on_a_base_equals_sealing_afresh() {
+        let mut e = Env::initial("alice");
+        for i in 0..500 {
+            e.tree.entries.insert(format!("f{i}"), Entry::File { digest: sha256(&[i as u8]), size: 1, mode: 0o644, mtime_ns: i });
+        }
+        let base = e.clone().seal();
+        let mut next = e.clone();
+        next.tree.entries.insert("f250".into(), Entry::File { digest: [1; 32], size: 9, mode: 0o600, mtime_ns: 7 });
+        next.cwd = "/x".into();
+        let a = next.clone().seal_from(&base);
+        let b = next.seal();
+        assert_eq!(a.digest, b.digest);
+        assert!(a.objects_not_in(Some(&base)).len() <= 3);
+        assert_eq!(b.objects_not_in(None).len(), b.objects().unwrap().objects.len());
     }
 
     #[test]

@@ -27,7 +27,7 @@ use crate::builtins::{self, Builtin};
 use crate::env::{self, Digest, Env, SealedEnv};
 use crate::run::Stage;
 use crate::runtime::line::{Budget, Line};
-use crate::runtime::vfs::{BlobSource, Kind as VfsKind, Vfs, VfsLimits};
+use crate::runtime::vfs::{Base, BlobSource, Kind as VfsKind, Vfs, VfsLimits};
 use crate::runtime::wasi::WasiRuntime;
 use crate::runtime::{Limits, Outcome, RunOutput, StageTrace};
 use crate::store::Cache;
@@ -113,11 +113,11 @@ struct Shared {
     wake: Notify,
     replay_wake: Notify,
     /// Recorded trees shared by the virtual filesystems of commands that start from them.
-    trees: Mutex<HashMap<Digest, Arc<env::Tree>>>,
+    trees: Mutex<HashMap<Digest, Arc<Base>>>,
 }
 
 impl Shared {
-    fn tree_of(&self, e: &SealedEnv) -> Arc<env::Tree> {
+    fn tree_of(&self, e: &SealedEnv) -> Arc<Base> {
         let mut trees = self.trees.lock().unwrap();
         if let Some(t) = trees.get(&e.digest) {
             return t.clone();
@@ -125,7 +125,7 @@ impl Shared {
         if trees.len() >= 256 {
             trees.clear();
         }
-        let t = Arc::new(e.env.tree.clone());
+        let t = Arc::new(Base::new(e.env.tree.clone()));
         trees.insert(e.digest, t.clone());
         t
     }
@@ -563,7 +563,8 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         new_env_before,
         new_blobs: Vec::new(),
     };
-    let env = done.env_before.env.clone();
+    let before = done.env_before.clone();
+    let env = &before.env;
 
     let list = match crate::parse::split_list(&c.line) {
         Ok(l) => l,
@@ -573,7 +574,6 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         }
     };
     let live = pinned.is_none();
-    let settings = settings(&client).await?;
     // What is recorded about the line: a list, or its one pipeline's words,
     // programs and (for a single program) kind, module digest and limits.
     let mut first: Option<(crate::parse::Pipeline, Vec<Resolved>)> = None;
@@ -593,7 +593,7 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         done.program_kind = Some("list");
         done.limits = match &pinned {
             Some(p) => p.limits.clone(),
-            None => effective_limits(s, c, &settings, None),
+            None => effective_limits(s, c, &settings(&client).await?, None),
         };
     } else {
         let text = list.first().map(|(_, t)| t.as_str()).unwrap_or("");
@@ -610,9 +610,13 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
             return Ok(done);
         }
         let single = pipeline.stages.len() == 1;
+        // Resolving also fetches the settings (one round trip per program).
         let mut resolved = Vec::with_capacity(pipeline.stages.len());
+        let mut settings = serde_json::Value::Null;
         for argv in &pipeline.stages {
-            resolved.push(resolve(&client, &argv[0]).await?.0);
+            let (r, st) = resolve(&client, &argv[0]).await?;
+            resolved.push(r);
+            settings = st;
         }
         if let (Some(p), true) = (&pinned, single) {
             // A re-run runs what ran then: the recorded module, not today's registration.
@@ -759,7 +763,7 @@ async fn run_line(
                 break;
             }
             line.budget.spend(crate::run::BUILTIN_FUEL);
-            let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+            let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default(), ..Env::default() };
             let o = builtins::run(*b, argv, &current, &cx);
             line.stdout.lock().unwrap().push(o.stdout.as_bytes());
             line.stderr.lock().unwrap().push(o.stderr.as_bytes());
@@ -775,7 +779,7 @@ async fn run_line(
         seed_input.extend_from_slice(&(index as u64).to_le_bytes());
         let seed: [u8; 16] = env::sha256(&seed_input)[..16].try_into().unwrap();
         let (s2, line2, vfs2, blobs2, lim2) = (s.clone(), line.clone(), vfs.clone(), blobs.clone(), limits.clone());
-        let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default() };
+        let current = Env { cwd: cwd.clone(), vars: vars.clone(), tree: env::Tree::default(), ..Env::default() };
         let end = tokio::task::spawn_blocking(move || {
             let cx = crate::run::PipelineCtx { wasi: &s2.wasi, line: &line2, vfs: &vfs2, blobs: &blobs2, env: &current, limits: &lim2, seed, part: index };
             crate::run::run_pipeline(&cx, &stages, p.stdin.as_deref(), p.stdout.as_ref())
@@ -821,20 +825,22 @@ async fn run_line(
     if !refusals.is_empty() && out.error.is_none() {
         out.error = Some(refusals[0].clone());
     }
+    // None: the files are the recorded ones.
     let tree = if out.cancelled {
-        before.env.tree.clone()
+        None
     } else {
         match v.commit() {
-            Ok((tree, new_blobs)) => {
+            Ok(Some((tree, new_blobs))) => {
                 done.new_blobs = new_blobs;
-                tree
+                (tree != before.env.tree).then_some(tree)
             }
+            Ok(None) => None,
             Err(e) => {
                 let msg = format!("file changes discarded: {}", crate::runtime::vfs::errno_text(e));
                 line.stderr.lock().unwrap().push(format!("pg_shell: {msg}\n").as_bytes());
                 out.exit_code = out.exit_code.max(1);
                 out.error = Some(msg);
-                before.env.tree.clone()
+                None
             }
         }
     };
@@ -847,8 +853,9 @@ async fn run_line(
     out.stderr_truncated = se_dropped > 0;
     out.fuel = Some(line.budget.used());
     out.run_us = started.elapsed().as_micros() as u64;
-    if !out.cancelled && (tree != before.env.tree || cwd != before.env.cwd || vars != before.env.vars) {
-        done.env_after = Arc::new(Env { cwd, vars, tree }.seal());
+    if !out.cancelled && (tree.is_some() || cwd != before.env.cwd || vars != before.env.vars) {
+        let tree = tree.unwrap_or_else(|| before.env.tree.clone());
+        done.env_after = Arc::new(Env { cwd, vars, tree, shell: before.env.shell.clone() }.seal_from(&before));
     } else {
         done.new_blobs.clear();
     }
@@ -964,24 +971,34 @@ async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion)
     let mut envs = Vec::new();
     let mut blob_digests: Vec<Vec<u8>> = Vec::new();
     let mut blob_data: Vec<&[u8]> = Vec::new();
-    let mut sealed: Vec<&SealedEnv> = Vec::new();
-    if d.new_env_before {
-        sealed.push(&d.env_before);
-    }
-    if d.env_after.digest != d.env_before.digest {
-        sealed.push(&d.env_after);
-    }
-    for e in sealed {
+    // Each environment goes with the tree objects the database may not have:
+    // all of a new first environment's, and of the resulting one those its
+    // predecessor (stored) does not hold.
+    let add_env = |envs: &mut Vec<serde_json::Value>, e: &SealedEnv, base: Option<&SealedEnv>| {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let objects: serde_json::Map<String, serde_json::Value> = e
+            .objects_not_in(base)
+            .into_iter()
+            .map(|(digest, bytes)| (hex::encode(digest), b64.encode(bytes).into()))
+            .collect();
+        let tree_key = if e.objects().is_some() { "root" } else { "tree" };
         envs.push(serde_json::json!({
             "digest": hex::encode(e.digest),
             "cwd": e.env.cwd,
             "vars": e.env.vars,
-            "tree": hex::encode(e.tree_digest),
+            "shell": e.env.shell,
+            tree_key: hex::encode(e.tree_digest()),
+            "objects": objects,
             "file_count": e.env.tree.file_count(),
             "tree_bytes": e.env.tree.total_bytes(),
         }));
-        blob_digests.push(e.tree_digest.to_vec());
-        blob_data.push(&e.manifest[..]);
+    };
+    if d.new_env_before {
+        add_env(&mut envs, &d.env_before, None);
+    }
+    if d.env_after.digest != d.env_before.digest {
+        add_env(&mut envs, &d.env_after, Some(&d.env_before));
     }
     for (digest, data) in &d.new_blobs {
         blob_digests.push(digest.to_vec());

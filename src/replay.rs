@@ -202,7 +202,20 @@ async fn check(ex: &Executor, client: &Client, rec: &Recorded) -> Result<Command
     if fuel != rec.fuel {
         diverge(&mut v, "fuel", show(&rec.fuel), show(&fuel), None);
     }
-    if rec.env_after.as_deref() != Some(&r.env_after[..]) {
+    // An environment recorded before migration 0004 (a manifest) has another
+    // digest than the same contents sealed today: compare it in today's form.
+    let same_as_recorded = match &rec.env_after {
+        Some(d) if d[..] != r.env_after[..] => match Digest::try_from(d.as_slice()) {
+            Ok(d) => ex.load_env(client, &d).await.is_ok_and(|e| e.current_digest() == r.env_after),
+            Err(_) => false,
+        },
+        Some(_) => true,
+        None => false,
+    };
+    if same_as_recorded && rec.env_after.as_deref() != Some(&r.env_after[..]) && v.note.is_none() {
+        v.note = Some("environment recorded in the manifest form (before 0004): same contents".into());
+    }
+    if !same_as_recorded {
         let diff = match &rec.env_after {
             Some(d) => env_diff(ex, client, d, &r.env_after).await.unwrap_or_else(|e| format!("(cannot compare: {e:#})")),
             None => "no environment was recorded".into(),

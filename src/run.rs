@@ -273,8 +273,10 @@ fn run_native(cx: &PipelineCtx<'_>, path: &std::path::Path, argv: &[String], i: 
         },
         _ => Vec::new(),
     };
-    let (tree, blobs) = match cx.vfs.lock().unwrap().commit() {
-        Ok(x) => x,
+    let committed = cx.vfs.lock().unwrap().commit();
+    let (tree, blobs) = match committed {
+        Ok(Some(x)) => x,
+        Ok(None) => (cx.vfs.lock().unwrap().base_tree().clone(), Vec::new()),
         Err(e) => return fail(format!("cannot read the session's files: {}", crate::runtime::vfs::errno_text(e))),
     };
     let local: std::collections::HashMap<_, _> = blobs.into_iter().collect();

@@ -124,6 +124,8 @@ struct DirNode {
     base: Option<String>,
     /// Names looked up or changed: Some(inode), or None for a removed recorded name.
     overlay: BTreeMap<String, Option<Ino>>,
+    /// Subdirectories added minus removed during the run.
+    subdir_delta: i64,
 }
 
 enum Body {
@@ -155,10 +157,37 @@ impl Node {
 
 pub const ROOT: Ino = 1;
 
+/// A recorded tree with what every command starting from it needs to know,
+/// computed once (the executor shares one per environment between commands).
+pub struct Base {
+    pub tree: Tree,
+    bytes: u64,
+    files: usize,
+    /// Names of the directories directly under the root, in order.
+    top_dirs: Vec<String>,
+    /// Subdirectories of each recorded directory (by path, "" = root), so a
+    /// directory's link count needs no listing.
+    subdirs: HashMap<String, u64>,
+}
+
+impl Base {
+    pub fn new(tree: Tree) -> Base {
+        let top_dirs = tree.entries.iter().filter(|(k, e)| !k.contains('/') && matches!(e, Entry::Dir { .. })).map(|(k, _)| k.clone()).collect();
+        let mut subdirs: HashMap<String, u64> = HashMap::new();
+        for (k, e) in &tree.entries {
+            if matches!(e, Entry::Dir { .. }) {
+                let parent = k.rsplit_once('/').map(|(p, _)| p).unwrap_or("");
+                *subdirs.entry(parent.to_string()).or_default() += 1;
+            }
+        }
+        Base { bytes: tree.total_bytes(), files: tree.file_count(), top_dirs, subdirs, tree }
+    }
+}
+
 pub struct Vfs {
     nodes: HashMap<Ino, Node>,
     next_ino: Ino,
-    base: Arc<Tree>,
+    base: Arc<Base>,
     blobs: Arc<dyn BlobSource>,
     limits: VfsLimits,
     /// Bytes of file contents and number of entries in the tree now.
@@ -184,13 +213,13 @@ pub struct Found {
 }
 
 impl Vfs {
-    pub fn new(base: Arc<Tree>, blobs: Arc<dyn BlobSource>, limits: VfsLimits, epoch_ns: i64) -> Vfs {
-        let (bytes, files) = (base.total_bytes(), base.file_count());
+    pub fn new(base: Arc<Base>, blobs: Arc<dyn BlobSource>, limits: VfsLimits, epoch_ns: i64) -> Vfs {
+        let (bytes, files) = (base.bytes, base.files);
         let mut nodes = HashMap::new();
         nodes.insert(
             ROOT,
             Node {
-                body: Body::Dir(DirNode { parent: ROOT, base: Some(String::new()), overlay: BTreeMap::new() }),
+                body: Body::Dir(DirNode { parent: ROOT, base: Some(String::new()), overlay: BTreeMap::new(), subdir_delta: 0 }),
                 mode: 0o755,
                 nlink: 2,
                 atim: 0,
@@ -200,6 +229,11 @@ impl Vfs {
             },
         );
         Vfs { nodes, next_ino: ROOT + 1, base, blobs, limits, bytes, files, changed: false, new_blobs: HashMap::new(), refusals: Vec::new(), epoch_ns }
+    }
+
+    /// The recorded tree this filesystem started from.
+    pub fn base_tree(&self) -> &Tree {
+        &self.base.tree
     }
 
     pub fn changed(&self) -> bool {
@@ -234,7 +268,7 @@ impl Vfs {
         let (body, mode, mtim) = match entry {
             Entry::File { digest, size, mode, mtime_ns } => (Body::File(Data::Lazy { digest: *digest, size: *size }), *mode, *mtime_ns),
             Entry::Dir { mode, mtime_ns } => {
-                (Body::Dir(DirNode { parent, base: Some(path.to_string()), overlay: BTreeMap::new() }), *mode, *mtime_ns)
+                (Body::Dir(DirNode { parent, base: Some(path.to_string()), overlay: BTreeMap::new(), subdir_delta: 0 }), *mode, *mtime_ns)
             }
             Entry::Symlink { target } => (Body::Symlink(target.clone()), 0o777, self.epoch_ns),
         };
@@ -251,7 +285,7 @@ impl Vfs {
         let Some(prefix) = &d.base else { return Ok(None) };
         let path = join(prefix, name);
         let base = self.base.clone();
-        let Some(entry) = base.entries.get(&path) else { return Ok(None) };
+        let Some(entry) = base.tree.entries.get(&path) else { return Ok(None) };
         let ino = self.node_from_base(dir, &path, entry);
         if let Body::Dir(d) = &mut self.node_mut(dir)?.body {
             d.overlay.insert(name.to_string(), Some(ino));
@@ -265,7 +299,7 @@ impl Vfs {
         let mut names: Vec<String> = d.overlay.iter().filter(|(_, v)| v.is_some()).map(|(k, _)| k.clone()).collect();
         if let Some(prefix) = d.base.clone() {
             let overlay: Vec<String> = d.overlay.keys().cloned().collect();
-            for name in base_children(&self.base, &prefix) {
+            for name in base_children(&self.base.tree, &prefix) {
                 if overlay.binary_search(&name).is_err() {
                     names.push(name);
                 }
@@ -288,13 +322,7 @@ impl Vfs {
     /// Directories directly under the root, in name order, at most `max`,
     /// found without making nodes for the files beside them.
     pub fn top_level_dirs(&mut self, max: usize) -> Vec<(String, Ino)> {
-        let mut names: Vec<String> = self
-            .base
-            .entries
-            .iter()
-            .filter(|(k, e)| !k.contains('/') && matches!(e, Entry::Dir { .. }))
-            .map(|(k, _)| k.clone())
-            .collect();
+        let mut names: Vec<String> = self.base.top_dirs.clone();
         if let Some(Node { body: Body::Dir(d), .. }) = self.nodes.get(&ROOT) {
             names.retain(|n| !d.overlay.contains_key(n));
             for (k, v) in &d.overlay {
@@ -447,9 +475,11 @@ impl Vfs {
     // --- creating and removing ---------------------------------------------
 
     fn insert_child(&mut self, dir: Ino, name: &str, ino: Ino, now: i64) -> FsResult<()> {
+        let is_dir = self.node(ino)?.kind() == Kind::Dir;
         let node = self.node_mut(dir)?;
         let Body::Dir(d) = &mut node.body else { return Err(Errno::Notdir) };
         d.overlay.insert(name.to_string(), Some(ino));
+        d.subdir_delta += is_dir as i64;
         node.mtim = now;
         node.ctim = now;
         self.changed = true;
@@ -457,9 +487,14 @@ impl Vfs {
     }
 
     fn remove_child(&mut self, dir: Ino, name: &str, now: i64) -> FsResult<()> {
+        let was_dir = match self.child(dir, name)? {
+            Some(i) => self.node(i)?.kind() == Kind::Dir,
+            None => false,
+        };
         let node = self.node_mut(dir)?;
         let Body::Dir(d) = &mut node.body else { return Err(Errno::Notdir) };
         d.overlay.insert(name.to_string(), None);
+        d.subdir_delta -= was_dir as i64;
         node.mtim = now;
         node.ctim = now;
         self.changed = true;
@@ -508,7 +543,7 @@ impl Vfs {
         self.check_live(f.parent)?;
         self.charge_entry()?;
         let ino = self.alloc(Node {
-            body: Body::Dir(DirNode { parent: f.parent, base: None, overlay: BTreeMap::new() }),
+            body: Body::Dir(DirNode { parent: f.parent, base: None, overlay: BTreeMap::new(), subdir_delta: 0 }),
             mode: 0o755,
             nlink: 2,
             atim: now,
@@ -743,8 +778,11 @@ impl Vfs {
     }
 
     pub fn stat(&mut self, ino: Ino) -> FsResult<Stat> {
-        let subdirs = match self.node(ino)?.kind() {
-            Kind::Dir => self.list(ino)?.iter().filter(|e| e.2 == Kind::Dir).count() as u64,
+        let subdirs = match &self.node(ino)?.body {
+            Body::Dir(d) => {
+                let recorded = d.base.as_ref().and_then(|p| self.base.subdirs.get(p)).copied().unwrap_or(0) as i64;
+                (recorded + d.subdir_delta).max(0) as u64
+            }
             _ => 0,
         };
         let n = self.node(ino)?;
@@ -883,20 +921,21 @@ impl Vfs {
     // --- the result -----------------------------------------------------------
 
     /// The tree as it is now, and the contents it holds that the recorded tree
-    /// did not. Untouched recorded subtrees are copied as they were.
-    pub fn commit(&mut self) -> FsResult<(Tree, Vec<(Digest, Arc<Vec<u8>>)>)> {
+    /// did not; None when nothing changed. Untouched recorded subtrees are
+    /// copied as they were.
+    pub fn commit(&mut self) -> FsResult<Option<(Tree, Vec<(Digest, Arc<Vec<u8>>)>)>> {
         if !self.changed {
-            return Ok(((*self.base).clone(), Vec::new()));
+            return Ok(None);
         }
         let mut out = Tree::default();
         let mut blobs: HashMap<Digest, Arc<Vec<u8>>> = HashMap::new();
         self.emit_dir(ROOT, "", &mut out, &mut blobs)?;
-        let known: std::collections::HashSet<&Digest> = self.base.file_digests().collect();
+        let known: std::collections::HashSet<&Digest> = self.base.tree.file_digests().collect();
         let new: Vec<(Digest, Arc<Vec<u8>>)> = blobs.into_iter().filter(|(d, _)| !known.contains(d)).collect();
         for (d, b) in &new {
             self.new_blobs.insert(*d, b.clone());
         }
-        Ok((out, new))
+        Ok(Some((out, new)))
     }
 
     fn emit_dir(&mut self, dir: Ino, path: &str, out: &mut Tree, blobs: &mut HashMap<Digest, Arc<Vec<u8>>>) -> FsResult<()> {
@@ -904,8 +943,9 @@ impl Vfs {
         let overlay: Vec<(String, Option<Ino>)> = d.overlay.iter().map(|(k, v)| (k.clone(), *v)).collect();
         // Recorded children nobody looked at: copy their whole subtree.
         if let Some(prefix) = d.base.clone() {
-            let names = base_children(&self.base, &prefix);
+            let names = base_children(&self.base.tree, &prefix);
             let base = self.base.clone();
+            let base = &base.tree;
             for name in names {
                 if overlay.binary_search_by(|(k, _)| k.as_str().cmp(&name)).is_ok() {
                     continue;
@@ -1147,7 +1187,7 @@ mod tests {
         }
     }
 
-    fn tree_with(files: &[(&str, &[u8])], dirs: &[&str]) -> (Arc<Tree>, Arc<NoBlobs>) {
+    fn tree_with(files: &[(&str, &[u8])], dirs: &[&str]) -> (Arc<Base>, Arc<NoBlobs>) {
         let mut t = Tree::default();
         let mut blobs = HashMap::new();
         for d in dirs {
@@ -1158,7 +1198,7 @@ mod tests {
             blobs.insert(d, Arc::new(data.to_vec()));
             t.entries.insert(p.to_string(), Entry::File { digest: d, size: data.len() as u64, mode: 0o644, mtime_ns: 7 });
         }
-        (Arc::new(t), Arc::new(NoBlobs(blobs)))
+        (Arc::new(Base::new(t)), Arc::new(NoBlobs(blobs)))
     }
 
     fn vfs(files: &[(&str, &[u8])], dirs: &[&str]) -> Vfs {
@@ -1169,11 +1209,12 @@ mod tests {
     #[test]
     fn children_of_recorded_directories_skip_subtrees_and_odd_names() {
         let (t, _) = tree_with(&[("a/x", b"1"), ("a-b", b"2"), ("a.c/y", b"3"), ("b", b"4")], &["a", "a.c"]);
-        assert_eq!(base_children(&t, ""), vec!["a", "a-b", "a.c", "b"]);
-        assert_eq!(base_children(&t, "a"), vec!["x"]);
-        assert_eq!(base_children(&t, "a.c"), vec!["y"]);
+        let t = &t.tree;
+        assert_eq!(base_children(t, ""), vec!["a", "a-b", "a.c", "b"]);
+        assert_eq!(base_children(t, "a"), vec!["x"]);
+        assert_eq!(base_children(t, "a.c"), vec!["y"]);
         let mut out = Tree::default();
-        copy_subtree(&t, "a", "z", &mut out);
+        copy_subtree(t, "a", "z", &mut out);
         assert_eq!(out.entries.keys().collect::<Vec<_>>(), vec!["z", "z/x"]);
     }
 
@@ -1184,9 +1225,7 @@ mod tests {
         let mut buf = [0u8; 10];
         assert_eq!(v.read_at(ino, 0, &mut buf).unwrap(), 5);
         assert!(!v.changed());
-        let (t, new) = v.commit().unwrap();
-        assert_eq!(t, *v.base);
-        assert!(new.is_empty());
+        assert!(v.commit().unwrap().is_none());
     }
 
     #[test]
@@ -1198,7 +1237,7 @@ mod tests {
         v.unlink(ROOT, "e/g", 102).unwrap();
         v.mkdir(ROOT, "e/sub", 103).unwrap();
         v.symlink("../../keep", ROOT, "e/sub/l", 104).unwrap();
-        let (t, new) = v.commit().unwrap();
+        let (t, new) = v.commit().unwrap().unwrap();
         let keys: Vec<&String> = t.entries.keys().collect();
         assert_eq!(keys, vec!["e", "e/f", "e/sub", "e/sub/l", "keep", "keep/k"]);
         match &t.entries["e/f"] {
@@ -1226,6 +1265,20 @@ mod tests {
         assert_eq!(v.lookup(ROOT, "a/f/x", true).err(), Some(Errno::Notdir));
         assert_eq!(v.resolve(ROOT, "a/f/", true).err(), Some(Errno::Notdir));
         assert!(v.lookup(ROOT, "a/./f", true).is_ok());
+    }
+
+    #[test]
+    fn directory_link_counts_need_no_listing_and_follow_changes() {
+        let mut v = vfs(&[("a/f", b"1")], &["a", "a/b", "a/c", "d"]);
+        let a = v.lookup(ROOT, "a", false).unwrap();
+        assert_eq!(v.stat(ROOT).unwrap().nlink, 4); // ., .., a, d
+        assert_eq!(v.stat(a).unwrap().nlink, 4); // b and c
+        v.mkdir(ROOT, "a/e", 1).unwrap();
+        v.rmdir(ROOT, "a/b", 2).unwrap();
+        v.rename(ROOT, "a/c", ROOT, "c", 3).unwrap();
+        assert_eq!(v.stat(a).unwrap().nlink, 3); // e
+        assert_eq!(v.stat(ROOT).unwrap().nlink, 5); // a, c, d
+        assert_eq!(v.list(a).unwrap().iter().filter(|e| e.2 == Kind::Dir).count(), 1);
     }
 
     #[test]

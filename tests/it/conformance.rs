@@ -345,7 +345,7 @@ pub fn run_pg_shell(wasm: &[u8], args: &[&str]) -> (Vec<u8>, Vec<u8>, i32) {
     let rt = RUNTIME.get_or_init(|| WasiRuntime::new(Some(crate::support::cache_dir())).unwrap());
     let module = rt.prepare(&pg_shell::env::sha256(wasm), wasm).unwrap();
     let vfs = Arc::new(Mutex::new(Vfs::new(
-        Arc::new(pg_shell::env::Tree::default()),
+        Arc::new(pg_shell::runtime::vfs::Base::new(pg_shell::env::Tree::default())),
         Arc::new(NoBlobs),
         VfsLimits { max_bytes: 64 << 20, max_files: 100_000 },
         0,

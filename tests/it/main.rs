@@ -17,4 +17,5 @@ mod robustness;
 mod sandbox;
 mod security;
 mod shell;
+mod trees;
 mod web;
