@@ -33,6 +33,17 @@ pub struct CommandView {
     pub env_after: Option<String>,
     pub total_ms: Option<f64>,
     pub program_kind: Option<String>,
+    /// The limits the line ran under, its budget and what it used.
+    #[serde(default)]
+    pub limits: Option<serde_json::Value>,
+    #[serde(default)]
+    pub budget: Option<serde_json::Value>,
+    /// Every program the line resolved, pinned to its kind and digest.
+    #[serde(default)]
+    pub plan: Option<serde_json::Value>,
+    /// What ran: one entry per program run.
+    #[serde(default)]
+    pub trace: Option<Vec<serde_json::Value>>,
 }
 
 impl CommandView {

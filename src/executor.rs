@@ -12,7 +12,7 @@
 //! it never ends the process. A result that cannot be stored is retried until
 //! the database answers or the claim is lost to another executor.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -174,12 +174,19 @@ impl Executor {
     /// Runs a recorded command again from its recorded inputs (environment,
     /// argv, module digest, seeds, limits) without touching the record.
     pub async fn rerun(&self, command_id: i64) -> Result<Rerun> {
+        self.rerun_with(command_id, false).await
+    }
+
+    /// As [`Executor::rerun`]; with `against_current`, program names are
+    /// resolved as they are registered today instead of from the recorded
+    /// plan (the upgrade check: does the line still behave the same?).
+    pub async fn rerun_with(&self, command_id: i64, against_current: bool) -> Result<Rerun> {
         let s = &self.shared;
         let client = s.db.get().await?;
         let row = client
             .query_opt(
                 "select c.session_id, c.seq, c.line, c.program_kind, c.program_digest, c.limits, c.env_before,
-                        c.random_seed, c.clock_base_ns, u.name
+                        c.random_seed, c.clock_base_ns, u.name, c.plan
                  from pgshell.commands c join pgshell.sessions s on s.id = c.session_id
                  join pgshell.users u on u.id = s.owner_id
                  where c.id = $1 and c.status = 'done'",
@@ -205,7 +212,14 @@ impl Executor {
             session_limits: serde_json::Value::Null,
             cancel_requested: false,
         };
+        let plan: Option<serde_json::Value> = row.get(10);
+        let programs = match plan.as_ref().and_then(|p| p.get("programs")) {
+            Some(p) if !against_current => Some(serde_json::from_value(p.clone()).context("the recorded plan is malformed")?),
+            _ => None,
+        };
         let pinned = Pinned {
+            programs,
+            against_current,
             program_kind: row.get(3),
             program_digest: digest.map(|d| Digest::try_from(d.as_slice())).transpose().context("bad module digest")?,
             limits: limits.map(serde_json::from_value).transpose()?.unwrap_or_default(),
@@ -490,6 +504,8 @@ struct Completion {
     env_after: Arc<SealedEnv>,
     new_env_before: bool,
     new_blobs: Vec<(Digest, Arc<Vec<u8>>)>,
+    /// The plan: every program the line resolved, pinned, and its limits.
+    plan: serde_json::Value,
 }
 
 async fn execute(s: Arc<Shared>, c: Claimed, cancel: Arc<AtomicBool>) {
@@ -534,8 +550,99 @@ async fn execute(s: Arc<Shared>, c: Claimed, cancel: Arc<AtomicBool>) {
     }
 }
 
+/// What a program name resolved to, as a command's plan records it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Pin {
+    /// builtin | wasi | native | not_found
+    pub kind: String,
+    /// The module's sha256 (wasi).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// The binary (native).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// Why it may not run (not_found).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Pin {
+    fn of(r: &Resolved) -> Pin {
+        let mut pin = Pin { kind: String::new(), digest: None, path: None, message: None };
+        match r {
+            Resolved::Builtin(_) => pin.kind = "builtin".into(),
+            Resolved::Wasi { digest, .. } => {
+                pin.kind = "wasi".into();
+                pin.digest = Some(hex::encode(digest));
+            }
+            Resolved::Native { path, .. } => {
+                pin.kind = "native".into();
+                pin.path = Some(path.clone());
+            }
+            Resolved::NotFound(m) => {
+                pin.kind = "not_found".into();
+                pin.message = Some(m.clone());
+            }
+        }
+        pin
+    }
+
+    fn resolved(&self, name: &str) -> Result<Resolved> {
+        Ok(match self.kind.as_str() {
+            "builtin" => match Builtin::lookup(name) {
+                Some(b) => Resolved::Builtin(b),
+                None => Resolved::NotFound(format!("pg_shell: {name}: the recorded builtin no longer exists")),
+            },
+            "wasi" => {
+                let mut d = [0u8; 32];
+                hex::decode_to_slice(self.digest.as_deref().unwrap_or(""), &mut d).context("a malformed module digest in the recorded plan")?;
+                Resolved::Wasi { digest: d, limits: serde_json::Value::Null }
+            }
+            "native" => Resolved::Native { path: self.path.clone().unwrap_or_default(), limits: serde_json::Value::Null },
+            _ => Resolved::NotFound(self.message.clone().unwrap_or_else(|| format!("pg_shell: {name}: command not found"))),
+        })
+    }
+}
+
+/// The only place that decides what may run: resolves program names (from
+/// the programs table, or from a recorded plan on replay) and records every
+/// decision in the plan's table, in the order first used.
+struct Planner {
+    recorded: Option<BTreeMap<String, Pin>>,
+    table: BTreeMap<String, Pin>,
+}
+
+impl Planner {
+    fn new(recorded: Option<BTreeMap<String, Pin>>) -> Planner {
+        Planner { recorded, table: BTreeMap::new() }
+    }
+
+    /// The program `name` names, and the settings (only when looked up live).
+    async fn resolve(&mut self, client: &Client, name: &str) -> Result<(Resolved, serde_json::Value)> {
+        if let Some(rec) = &self.recorded {
+            let r = match rec.get(name) {
+                Some(pin) => pin.resolved(name)?,
+                None => Resolved::NotFound(format!("pg_shell: {name}: not in the recorded plan")),
+            };
+            self.table.entry(name.to_string()).or_insert_with(|| Pin::of(&r));
+            return Ok((r, serde_json::Value::Null));
+        }
+        let (r, settings) = resolve(client, name).await?;
+        self.table.entry(name.to_string()).or_insert_with(|| Pin::of(&r));
+        Ok((r, settings))
+    }
+
+    fn plan(&self, limits: &Limits) -> serde_json::Value {
+        serde_json::json!({ "programs": self.table, "limits": limits })
+    }
+}
+
 /// What a re-run takes from the record instead of resolving afresh.
 struct Pinned {
+    /// The recorded plan's pins (None: a record from before plans, or a
+    /// re-run against today's registrations).
+    programs: Option<BTreeMap<String, Pin>>,
+    against_current: bool,
     program_kind: Option<String>,
     program_digest: Option<Digest>,
     limits: Limits,
@@ -562,6 +669,7 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         env_before,
         new_env_before,
         new_blobs: Vec::new(),
+        plan: serde_json::Value::Null,
     };
     let before = done.env_before.clone();
     let env = &before.env;
@@ -574,6 +682,7 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         }
     };
     let live = pinned.is_none();
+    let mut planner = Planner::new(pinned.as_ref().and_then(|p| p.programs.clone()));
     // What is recorded about the line: a list, or its one pipeline's words,
     // programs and (for a single program) kind, module digest and limits.
     let mut first: Option<(crate::parse::Pipeline, Vec<Resolved>)> = None;
@@ -614,11 +723,12 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
         let mut resolved = Vec::with_capacity(pipeline.stages.len());
         let mut settings = serde_json::Value::Null;
         for argv in &pipeline.stages {
-            let (r, st) = resolve(&client, &argv[0]).await?;
+            let (r, st) = planner.resolve(&client, &argv[0]).await?;
             resolved.push(r);
             settings = st;
         }
-        if let (Some(p), true) = (&pinned, single) {
+        // A record from before plans pinned only a single program.
+        if let (Some(p @ Pinned { programs: None, against_current: false, .. }), true) = (&pinned, single) {
             // A re-run runs what ran then: the recorded module, not today's registration.
             match (p.program_kind.as_deref(), p.program_digest) {
                 (Some("wasi"), Some(digest)) => resolved[0] = Resolved::Wasi { digest, limits: serde_json::Value::Null },
@@ -656,12 +766,14 @@ async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<AtomicBool>, pinn
             if let Resolved::NotFound(msg) = &resolved[0] {
                 done.program_kind = None;
                 done.out = RunOutput::failed(Outcome::NotFound, msg.clone());
+                done.plan = planner.plan(&done.limits);
                 return Ok(done);
             }
         }
         first = Some((pipeline, resolved));
     }
-    run_line(s, &client, c, &mut done, list, first, cancel, live).await?;
+    run_line(s, &client, c, &mut done, list, first, cancel, live, &mut planner).await?;
+    done.plan = planner.plan(&done.limits);
     Ok(done)
 }
 
@@ -696,6 +808,7 @@ async fn run_line(
     mut first: Option<(crate::parse::Pipeline, Vec<Resolved>)>,
     cancel: Arc<AtomicBool>,
     live: bool,
+    planner: &mut Planner,
 ) -> Result<()> {
     use crate::parse::Connector;
     let started = Instant::now();
@@ -741,7 +854,7 @@ async fn run_line(
                 };
                 let mut resolved = Vec::with_capacity(p.stages.len());
                 for argv in &p.stages {
-                    resolved.push(resolve(client, &argv[0]).await?.0);
+                    resolved.push(planner.resolve(client, &argv[0]).await?.0);
                 }
                 (p, resolved)
             }
@@ -1010,39 +1123,32 @@ async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion)
         Ok(_) => None,
         Err(_) => Some(String::from_utf8_lossy(b).into_owned()),
     };
-    let argv = d.argv.as_ref().map(|a| serde_json::json!(a));
-    let limits = serde_json::to_value(&d.limits)?;
-    let env_after: Option<Vec<u8>> = (status == "done").then(|| d.env_after.digest.to_vec());
+    let result = serde_json::json!({
+        "status": status,
+        "outcome": outcome,
+        "exit_code": o.exit_code,
+        "stdout_lossy": lossy(&o.stdout),
+        "stderr_lossy": lossy(&o.stderr),
+        "stdout_truncated": o.stdout_truncated,
+        "stderr_truncated": o.stderr_truncated,
+        "fuel": o.fuel,
+        "run_us": o.run_us,
+        "error": o.error,
+        "argv": d.argv,
+        "program": d.program,
+        "program_kind": d.program_kind,
+        "program_digest": d.program_digest.map(hex::encode),
+        "limits": d.limits,
+        "envs": envs,
+        "env_before": hex::encode(d.env_before.digest),
+        "env_after": (status == "done").then(|| hex::encode(d.env_after.digest)),
+        "plan": d.plan,
+        "trace": o.trace,
+    });
     let row = client
         .query_one(
-            "select pgshell.complete($1, $2, $3::text::pgshell.command_status, $4::text::pgshell.command_outcome, $5,
-                 $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
-            &[
-                &c.id,
-                &c.token,
-                &status,
-                &outcome,
-                &o.exit_code,
-                &o.stdout,
-                &o.stderr,
-                &lossy(&o.stdout),
-                &lossy(&o.stderr),
-                &o.stdout_truncated,
-                &o.stderr_truncated,
-                &o.fuel.map(|f| f as i64),
-                &(o.run_us as i64),
-                &o.error,
-                &argv,
-                &d.program,
-                &d.program_kind,
-                &d.program_digest.map(|x| x.to_vec()),
-                &limits,
-                &blob_digests,
-                &blob_data,
-                &serde_json::Value::Array(envs),
-                &d.env_before.digest.to_vec(),
-                &env_after,
-            ],
+            "select pgshell.complete_command($1, $2, $3, $4, $5, $6, $7)",
+            &[&c.id, &c.token, &result, &o.stdout, &o.stderr, &blob_digests, &blob_data],
         )
         .await
         .context("storing the result")?;

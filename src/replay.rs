@@ -24,6 +24,9 @@ pub struct ReplayOptions {
     pub to_seq: Option<i32>,
     /// Keep going after the first divergence.
     pub keep_going: bool,
+    /// Resolve programs by name as registered today instead of running the
+    /// recorded plan: reports which commands change under today's programs.
+    pub against_current: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -117,7 +120,7 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
             env_after: r.get(9),
             program_kind: r.get(10),
         };
-        let v = check(ex, client, &rec).await?;
+        let v = check(ex, client, &rec, opts.against_current).await?;
         match v.verdict {
             "verified" => report.verified += 1,
             "diverged" => report.diverged += 1,
@@ -140,7 +143,7 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
     Ok(report)
 }
 
-async fn check(ex: &Executor, client: &Client, rec: &Recorded) -> Result<CommandVerdict> {
+async fn check(ex: &Executor, client: &Client, rec: &Recorded, against_current: bool) -> Result<CommandVerdict> {
     let mut v = CommandVerdict {
         command_id: rec.id,
         seq: rec.seq,
@@ -162,7 +165,7 @@ async fn check(ex: &Executor, client: &Client, rec: &Recorded) -> Result<Command
         v.note = Some("lost: the command never completed".into());
         return Ok(v);
     }
-    let r = ex.rerun(rec.id).await.with_context(|| format!("re-running command {}", rec.id))?;
+    let r = ex.rerun_with(rec.id, against_current).await.with_context(|| format!("re-running command {}", rec.id))?;
     let out = &r.out;
     if rec.program_kind.as_deref() == Some("native") {
         v.note = Some("native program: re-run for comparison, not deterministic by construction".into());
@@ -307,7 +310,7 @@ pub async fn serve_one(ex: &Executor, client: &Client, agent: &str) -> Result<Op
     };
     let id: i64 = row.get(0);
     let session: Uuid = row.get(1);
-    let opts = ReplayOptions { from_seq: row.get(2), to_seq: row.get(3), keep_going: true };
+    let opts = ReplayOptions { from_seq: row.get(2), to_seq: row.get(3), keep_going: true, against_current: false };
     let (verdict, commands, verified, first, results, error) = match replay_session(ex, client, session, &opts).await {
         Ok(r) => (
             r.verdict,

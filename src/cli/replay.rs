@@ -29,6 +29,10 @@ pub struct Replay {
     /// Continue after the first divergence.
     #[arg(long = "continue")]
     pub keep_going: bool,
+    /// Resolve programs as registered today instead of running the recorded
+    /// plan: which commands change output under today's programs?
+    #[arg(long)]
+    pub against_current: bool,
     /// Print the report as JSON.
     #[arg(long)]
     pub json: bool,
@@ -81,7 +85,7 @@ impl Replay {
             return Ok(0);
         }
         let ex = crate::executor::Executor::new(self.executor.config(target.conninfo.clone())?)?;
-        let opts = ReplayOptions { from_seq: self.from, to_seq: self.to, keep_going: self.keep_going };
+        let opts = ReplayOptions { from_seq: self.from, to_seq: self.to, keep_going: self.keep_going, against_current: self.against_current };
         let report = replay_session(&ex, &client, session, &opts).await?;
         if self.json {
             println!("{}", serde_json::to_string_pretty(&report)?);

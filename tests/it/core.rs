@@ -37,10 +37,15 @@ async fn a_writer_whose_reader_left_stops_at_the_same_point_every_time() {
     let s = u.session().await;
     let c = u.run(s, "seq 1 100000000 | head -1").await;
     assert_eq!((c.stdout(), c.exit_code, c.stderr()), ("1\n", Some(0), ""));
-    let first = c.fuel;
+    let per_stage = |c: &pg_shell::client::CommandView| -> Vec<(i64, u64)> {
+        c.trace.as_ref().unwrap().iter().map(|t| (t["exit_code"].as_i64().unwrap(), t["fuel"].as_u64().unwrap())).collect()
+    };
+    let first = per_stage(&c);
+    assert_eq!(first[0].0, 141, "seq is stopped as by SIGPIPE once head has left");
+    assert_eq!(first[1].0, 0);
     for _ in 0..19 {
         let again = u.run(s, "seq 1 100000000 | head -1").await;
-        assert_eq!(again.fuel, first, "the same fuel every run");
+        assert_eq!(per_stage(&again), first, "the same fuel in every stage, every run");
     }
     let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
@@ -185,4 +190,76 @@ async fn a_cpu_bound_line_ends_as_a_timeout_near_command_timeout_and_replays_exa
     }
     let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
+
+#[tokio::test]
+async fn each_line_records_its_plan_trace_limits_and_budget() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let c = u.run(s, "seq 1 5 | wc -l; cd /; nosuch").await;
+    let plan = c.plan.clone().expect("a plan");
+    let programs = plan["programs"].as_object().unwrap();
+    let digest = pg_shell::env::sha256(pg_shell::bundled::COREUTILS.wasm);
+    for name in ["seq", "wc"] {
+        assert_eq!(programs[name]["kind"], "wasi", "{plan}");
+        assert_eq!(programs[name]["digest"], hex::encode(digest), "{plan}");
+    }
+    assert_eq!(programs["cd"]["kind"], "builtin");
+    assert_eq!(programs["nosuch"]["kind"], "not_found");
+    assert_eq!(plan["limits"]["timeout_ms"], 30000);
+    let trace = c.trace.clone().expect("a trace");
+    let runs: Vec<(u64, u64, &str, i64)> = trace
+        .iter()
+        .map(|t| (t["part"].as_u64().unwrap(), t["stage"].as_u64().unwrap(), t["program"].as_str().unwrap(), t["exit_code"].as_i64().unwrap()))
+        .collect();
+    assert_eq!(runs, [(0, 0, "seq", 0), (0, 1, "wc", 0), (1, 0, "cd", 0), (2, 0, "", 127)]);
+    let stage_fuel: u64 = trace.iter().map(|t| t["fuel"].as_u64().unwrap()).sum();
+    assert_eq!(Some(stage_fuel as i64), c.fuel, "the stages' fuel adds up to the line's");
+    let budget = c.budget.clone().expect("a budget");
+    assert_eq!(budget["by"], "time");
+    assert_eq!(budget["fuel"].as_f64().unwrap(), 30.0 * budget["fuel_per_second"].as_f64().unwrap());
+    assert_eq!(budget["used_fuel"].as_i64(), c.fuel);
+    // The terminal view shows it too.
+    let admin = db.admin().await;
+    let html: String = admin
+        .query_one("select pgshell.ui_command(pgshell.command_json(c), false) from pgshell.commands c where id = $1", &[&c.id])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(html.contains("class=\"budget\"") && html.contains(" of 30.000 s"), "{html}");
+}
+
+#[tokio::test]
+async fn replays_run_the_recorded_plan_and_against_current_shows_what_changed() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    assert_eq!(u.run(s, "seq 1 3 | wc -l").await.stdout(), "3\n");
+    assert_eq!(u.run(s, "echo x > f && wc -c f; true").await.stdout(), "2 f\n");
+    assert_eq!(u.run(s, "echo unrelated").await.stdout(), "unrelated\n");
+    // An operator registers another module under the name `wc`.
+    let mut admin = db.admin().await;
+    pg_shell::db::register_wasi(&mut admin, pg_shell::bundled::FIXTURES.wasm, &["wc"], "not wc").await.unwrap();
+    assert_ne!(u.run(s, "seq 1 3 | wc -l").await.stdout(), "3\n", "today's wc is another program");
+    // A replay runs what ran then, pipelines and lists included.
+    let r = db.replay(s, true).await;
+    assert_eq!((r.verdict, r.verified, r.diverged), ("verified", 4, 0), "{:?}", r.first_divergence);
+    // Against today's registrations, the lines that use wc change.
+    let ex = pg_shell::executor::Executor::new(db.executor_config()).unwrap();
+    let client = pg_shell::db::connect_plain(&db.conninfo).await.unwrap();
+    let opts = pg_shell::replay::ReplayOptions { keep_going: true, against_current: true, ..Default::default() };
+    let r = pg_shell::replay::replay_session(&ex, &client, s, &opts).await.unwrap();
+    let verdicts: Vec<(&str, &str)> = r.results.iter().map(|v| (v.line.as_str(), v.verdict)).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("seq 1 3 | wc -l", "diverged"),
+            ("echo x > f && wc -c f; true", "diverged"),
+            ("echo unrelated", "verified"),
+            ("seq 1 3 | wc -l", "verified"),
+        ]
+    );
 }

@@ -124,8 +124,8 @@ async fn only_the_current_claim_holder_can_complete() {
     let row = admin.query_one("select id, claim_token from pgshell.claim('ex-a', 60000, 1)", &[]).await.unwrap();
     assert_eq!(row.get::<_, i64>(0), id);
     let token: uuid::Uuid = row.get(1);
-    let complete = "select pgshell.complete($1, $2, 'done', 'exited', 0, ''::bytea, ''::bytea, null, null, false, false,
-                    0, 0, null, null, null, null, null, null, '{}'::bytea[], '{}'::bytea[], '[]', null, null)";
+    let complete = r#"select pgshell.complete_command($1, $2, '{"status": "done", "outcome": "exited", "exit_code": 0}',
+                    ''::bytea, ''::bytea, '{}'::bytea[], '{}'::bytea[])"#;
     let forged: bool = admin.query_one(complete, &[&id, &uuid::Uuid::new_v4()]).await.unwrap().get(0);
     assert!(!forged, "a completion without the claim token is refused");
     let status: String = admin
