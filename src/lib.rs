@@ -19,4 +19,5 @@ pub mod pgcluster;
 pub mod replay;
 pub mod run;
 pub mod runtime;
+pub mod services;
 pub mod store;

@@ -69,7 +69,7 @@ begin
         fuel_consumed = (r ->> 'fuel')::bigint, run_us = (r ->> 'run_us')::bigint, error = r ->> 'error',
         argv = r -> 'argv', program = r ->> 'program', program_kind = r ->> 'program_kind',
         program_digest = v_digest, limits = r -> 'limits',
-        plan = r -> 'plan', trace = r -> 'trace',
+        plan = nullif(r -> 'plan', 'null'::jsonb), trace = nullif(r -> 'trace', 'null'::jsonb),
         env_before = v_env_before, env_after = v_env_after,
         finished_at = now(), claim_token = null, lease_expires_at = null
     where id = p_id;

@@ -64,7 +64,7 @@ impl Replay {
             });
             client.batch_execute("listen pg_shell_replay").await?;
             loop {
-                match crate::replay::serve_one(&ex, &client, &agent).await {
+                match crate::services::replay_agent::run_once(&ex, &client, &agent).await {
                     Ok(Some(id)) => println!("served replay {id}"),
                     Ok(None) => {
                         tokio::select! {

@@ -1,6 +1,6 @@
 //! The hash-chained audit log: every change is recorded; every tampering is found.
 
-use crate::support::TestDb;
+use crate::support::{assert_refused, TestDb};
 
 async fn problems(admin: &tokio_postgres::Client) -> Vec<String> {
     admin
@@ -149,7 +149,8 @@ async fn auditors_verify_and_read_users_do_not() {
     assert_eq!(v["ok"], true, "{v}");
     let rows = audrey.raw().query("select api.audit_log(session_id => $1)", &[&s]).await.unwrap();
     assert!(rows.len() >= 8);
-    assert!(audrey.create_session(None).await.is_err(), "auditors run nothing");
+    // Auditors run nothing.
+    assert_refused(audrey.create_session(None).await);
     let alice = pg_shell::client::ShellClient::connect(&db.conninfo, "alice").await.unwrap();
-    assert!(alice.raw().query_one("select api.audit_verify()", &[]).await.is_err());
+    assert_refused(alice.raw().query_one("select api.audit_verify()", &[]).await);
 }

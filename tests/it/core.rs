@@ -184,9 +184,11 @@ async fn a_cpu_bound_line_ends_as_a_timeout_near_command_timeout_and_replays_exa
         let took = started.elapsed();
         assert_eq!((c.outcome(), c.exit_code), ("timeout", Some(124)), "{line}: {}", c.stderr());
         assert!(c.stderr().contains("timed out after 2000 ms"), "{line}: {}", c.stderr());
-        // Counted in fuel at the calibrated rate: near the limit, never the
-        // wall clock's doing (the backstop is at twice the limit).
-        assert!(took > Duration::from_millis(1000) && took < Duration::from_millis(3900), "{line}: {took:?}");
+        // Ended by the budget (counted in fuel), not by the wall-clock
+        // backstop at four times the limit plus 5 s. (How near the limit it
+        // ends in seconds is a benchmark's business: core::calibrate.)
+        assert!(took < Duration::from_secs(13), "{line}: {took:?}");
+        assert!(!c.stderr().contains("backstop"), "{line}: {}", c.stderr());
     }
     let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);

@@ -26,12 +26,21 @@ async fn commands_of_a_session_run_in_order_one_at_a_time() {
     db.start_executor();
     let mut u = db.user("alice").await;
     let s = u.session().await;
-    // Submitted all at once, before any can finish.
-    let mut ids = Vec::new();
+    db.set_session_limits(s, json!({"timeout_ms": 2000})).await;
+    // Submitted all at once, behind one that runs for two seconds.
+    let mut ids = vec![u.client.submit(s, "spin").await.unwrap()];
     for i in 0..30 {
         let line = if i % 3 == 0 { format!("export N={i}") } else { format!("appendfile log '{i} '") };
         ids.push(u.client.submit(s, &line).await.unwrap());
     }
+    // While the first runs, the rest of its session waits although the
+    // executor has free slots.
+    u.wait_until_running(ids[0]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    for id in &ids[1..] {
+        assert_eq!(u.client.command(*id).await.unwrap().status, "queued", "command {id} started beside a running one");
+    }
+    assert_eq!(u.client.command(ids[0]).await.unwrap().status, "running", "the first ran all the while");
     let last = u.client.wait(*ids.last().unwrap(), std::time::Duration::from_secs(60)).await.unwrap();
     assert_eq!(last.status, "done");
     let log = u.run(s, "cat log").await;
@@ -57,6 +66,10 @@ async fn different_sessions_run_in_parallel() {
     }
     let ia = u.client.submit(a, "spin").await.unwrap();
     let ib = u.client.submit(b, "spin").await.unwrap();
+    // Both are seen running at once (each runs 1.5 s).
+    u.wait_until_running(ia).await;
+    u.wait_until_running(ib).await;
+    assert_eq!(u.client.command(ia).await.unwrap().status, "running", "a's command ended before b's started");
     let ca = u.client.wait(ia, std::time::Duration::from_secs(30)).await.unwrap();
     let cb = u.client.wait(ib, std::time::Duration::from_secs(30)).await.unwrap();
     assert_eq!((ca.outcome(), cb.outcome()), ("timeout", "timeout"));
@@ -151,6 +164,8 @@ async fn a_killed_executors_command_is_claimed_again_after_its_lease() {
     // An executor claims it with a short lease and dies (never heartbeats).
     let claimed: i64 = admin.query_one("select id from pgshell.claim('dead-executor', 300, 1)", &[]).await.unwrap().get(0);
     assert_eq!(claimed, id);
+    let dead = u.client.command(id).await.unwrap();
+    assert_eq!((dead.status.as_str(), dead.attempt), ("running", 1));
     db.start_executor();
     let c = u.client.wait(id, std::time::Duration::from_secs(30)).await.unwrap();
     assert_eq!((c.stdout(), c.attempt), ("survived\n", 2));
@@ -183,13 +198,8 @@ async fn cancelling_queued_and_running_commands() {
     let running = u.client.submit(s, "spin").await.unwrap();
     let queued = u.client.submit(s, "echo never").await.unwrap();
     db.start_executor();
-    // Wait until the spin is running.
-    for _ in 0..200 {
-        if u.client.command(running).await.unwrap().status == "running" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-    }
+    u.wait_until_running(running).await;
+    assert_eq!(u.client.command(queued).await.unwrap().status, "queued");
     assert!(u.client.cancel(queued).await.unwrap());
     assert!(u.client.cancel(running).await.unwrap());
     let r = u.client.wait(running, std::time::Duration::from_secs(10)).await.unwrap();

@@ -89,7 +89,21 @@ async fn a_read_only_command_keeps_the_environment_version() {
     db.start_executor();
     let mut u = db.user("alice").await;
     let s = u.session().await;
-    u.run(s, "touch a").await;
-    let c = u.run(s, "ls -l").await;
-    assert_eq!(c.env_before, c.env_after);
+    let w = u.run(s, "writefile a 'one\ntwo\n'").await;
+    assert_eq!(w.exit_code, Some(0), "{}", w.stderr());
+    assert_ne!(w.env_before, w.env_after, "the write made a new version");
+    // A directory listing, a file read and a pipeline that only reads: each
+    // must really run (and see the file) for the comparison to mean anything.
+    let reads: [(&str, fn(&str) -> bool); 3] = [
+        ("ls -l", |out| out.lines().any(|l| l.starts_with('-') && l.ends_with(" a"))),
+        ("cat a", |out| out == "one\ntwo\n"),
+        ("cat a | wc -l", |out| out == "2\n"),
+    ];
+    for (line, saw_the_file) in reads {
+        let c = u.run(s, line).await;
+        assert_eq!((c.outcome(), c.exit_code), ("exited", Some(0)), "{line}: {}", c.stderr());
+        assert!(saw_the_file(c.stdout()), "{line}: {:?}", c.stdout());
+        assert_eq!(c.env_before, w.env_after, "{line} starts from the write's environment");
+        assert_eq!(c.env_before, c.env_after, "{line} keeps the environment version");
+    }
 }

@@ -2,6 +2,7 @@
 //! database with the schema and bundled programs, and per-test databases
 //! cloned from it (triagebot's TestContext pattern).
 
+use std::fmt::{Debug, Display};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -10,6 +11,7 @@ use pg_shell::cli::InProcessExecutor;
 use pg_shell::client::{CommandView, ShellClient};
 use pg_shell::executor::ExecutorConfig;
 use pg_shell::pgcluster::{self, Cluster};
+use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
 const TEMPLATE: &str = "pgshell_template";
@@ -169,6 +171,21 @@ impl User {
         }
     }
 
+    /// Polls `api.command` until the command is seen `running` (30 s at most);
+    /// fails if it finishes first, as a command that never ran would.
+    pub async fn wait_until_running(&self, id: i64) -> CommandView {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let c = self.client.command(id).await.unwrap();
+            match c.status.as_str() {
+                "running" => return c,
+                "queued" => assert!(std::time::Instant::now() < deadline, "command {id} never started running"),
+                _ => panic!("command {id} was never seen running: {c:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    }
+
     /// Runs a line and waits for its result (60 s at most).
     pub async fn run(&mut self, session: Uuid, line: &str) -> CommandView {
         let id = self.client.submit(session, line).await.unwrap();
@@ -176,3 +193,30 @@ impl User {
     }
 }
 
+/// An error that may carry a SQLSTATE: straight from tokio_postgres, or
+/// through `ShellClient`, which keeps it as the outer context `SQLSTATE xxxxx`.
+pub trait WithSqlState: Display {
+    fn sqlstate(&self) -> Option<SqlState>;
+}
+
+impl WithSqlState for tokio_postgres::Error {
+    fn sqlstate(&self) -> Option<SqlState> {
+        self.code().cloned()
+    }
+}
+
+impl WithSqlState for anyhow::Error {
+    fn sqlstate(&self) -> Option<SqlState> {
+        self.to_string().strip_prefix("SQLSTATE ").map(SqlState::from_code)
+    }
+}
+
+/// Asserts that a call was refused as insufficient_privilege (42501), the
+/// answer for anything the caller may not see or do; any other error fails.
+#[track_caller]
+pub fn assert_refused<T: Debug, E: WithSqlState>(result: Result<T, E>) {
+    match result {
+        Ok(v) => panic!("expected a 42501 refusal, the call succeeded: {v:?}"),
+        Err(e) => assert_eq!(e.sqlstate(), Some(SqlState::INSUFFICIENT_PRIVILEGE), "expected a 42501 refusal, got: {e:#}"),
+    }
+}

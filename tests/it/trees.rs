@@ -203,9 +203,10 @@ async fn a_tampered_tree_object_is_caught_by_audit_and_refused_by_the_executor()
     assert_eq!(problems(&admin).await, Vec::<String>::new());
     // The constraint refuses a wrong object outright...
     let bad = admin
-        .execute("update pgshell.tree_objects set data = data || '\\x00'::bytea where digest = (select min(digest) from pgshell.tree_objects)", &[])
+        .execute("update pgshell.tree_objects set data = data || '\\x00'::bytea where digest = (select digest from pgshell.tree_objects order by digest limit 1)", &[])
         .await;
-    assert!(bad.is_err(), "a tree object must match its digest on write");
+    let e = bad.expect_err("a tree object must match its digest on write");
+    assert_eq!(e.as_db_error().and_then(|d| d.constraint()), Some("tree_objects_digest_matches"), "{e:?}");
     // ...so a tamperer drops it first. Change one mtime byte of d's listing.
     let env = Executor::new(db.executor_config())
         .unwrap()

@@ -1,0 +1,235 @@
+//! The queue side of the executor, the only code that moves a command's
+//! status: claiming (SKIP LOCKED, with a lease), renewing leases and picking
+//! up cancellations (heartbeat), LISTEN wake-ups, and storing a completion,
+//! which the database accepts only from the holder of the current claim.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use tokio::sync::watch;
+use tokio_postgres::Client;
+use tracing::warn;
+
+use super::{hostname_string, Claimed, Completion, Shared};
+use crate::env::{Digest, SealedEnv};
+use crate::runtime::Outcome;
+
+/// A connection that reconnects on demand after the database went away.
+pub(super) struct Db {
+    pub(super) conninfo: String,
+    pub(super) client: tokio::sync::Mutex<Option<Arc<Client>>>,
+}
+
+impl Db {
+    pub(super) async fn get(&self) -> Result<Arc<Client>> {
+        let mut slot = self.client.lock().await;
+        if let Some(c) = slot.as_ref() {
+            if !c.is_closed() {
+                return Ok(c.clone());
+            }
+        }
+        let c = Arc::new(crate::db::connect_plain(&self.conninfo).await?);
+        *slot = Some(c.clone());
+        Ok(c)
+    }
+}
+
+pub(super) async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result<Vec<Claimed>> {
+    let client = s.db.get().await?;
+    if !*registered {
+        client
+            .execute(
+                "select pgshell.register_executor($1, $2, $3, $4, $5)",
+                &[&s.id, &hostname_string(), &(std::process::id() as i32), &env!("CARGO_PKG_VERSION"), &(s.config.concurrency as i32)],
+            )
+            .await
+            .context("registering the executor")?;
+        *registered = true;
+        crate::services::rescue::run_once(&client, &s.id, &hostname_string()).await?;
+    }
+    let rows = client
+        .query(
+            "select id, session_id, seq, line, attempt, claim_token, coalesce(env_before, head_env),
+                    owner_name, random_seed, clock_base_ns, session_limits, cancel_requested
+             from pgshell.claim($1, $2, $3)",
+            &[&s.id, &(s.config.lease.as_millis() as i32), &(n as i32)],
+        )
+        .await
+        .context("claiming commands")?;
+    rows.into_iter()
+        .map(|r| {
+            let env: Option<Vec<u8>> = r.get(6);
+            let seed: Vec<u8> = r.get(8);
+            Ok(Claimed {
+                id: r.get(0),
+                session_id: r.get(1),
+                seq: r.get(2),
+                line: r.get(3),
+                attempt: r.get(4),
+                token: r.get(5),
+                env_before: env.map(|d| Digest::try_from(d.as_slice())).transpose().context("bad env digest")?,
+                owner: r.get(7),
+                random_seed: <[u8; 16]>::try_from(seed.as_slice()).context("bad random seed")?,
+                clock_base_ns: r.get(9),
+                session_limits: r.get(10),
+                cancel_requested: r.get(11),
+            })
+        })
+        .collect()
+}
+
+/// LISTENs on its own connection; reconnects when it drops.
+pub(super) async fn listen(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match crate::db::connect(&s.config.conninfo).await {
+            Ok((client, mut notes)) => {
+                if let Err(e) = client.batch_execute("listen pg_shell_queue; listen pg_shell_cancel; listen pg_shell_replay").await {
+                    warn!(error = %e, "LISTEN failed");
+                } else {
+                    backoff = Duration::from_millis(100);
+                    s.wake.notify_one(); // catch up on anything missed while disconnected
+                    loop {
+                        tokio::select! {
+                            n = notes.recv() => match n {
+                                Some(n) if n.channel() == "pg_shell_cancel" => {
+                                    if let Ok(id) = n.payload().parse::<i64>() {
+                                        if let Some(f) = s.running.lock().unwrap().get(&id) {
+                                            f.store(true, Ordering::Relaxed);
+                                        }
+                                    }
+                                }
+                                Some(n) if n.channel() == "pg_shell_replay" => s.replay_wake.notify_one(),
+                                Some(_) => s.wake.notify_one(),
+                                None => break,
+                            },
+                            _ = shutdown.changed() => return,
+                        }
+                    }
+                }
+            }
+            Err(e) => warn!(error = format!("{e:#}"), "listener cannot connect; retrying"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = shutdown.changed() => return,
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// Renews leases every third of the lease; picks up cancellations too.
+pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
+    let every = s.config.lease / 3;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = shutdown.changed() => return,
+        }
+        let result = async {
+            let client = s.db.get().await?;
+            let rows = client
+                .query("select * from pgshell.heartbeat($1, $2)", &[&s.id, &(s.config.lease.as_millis() as i32)])
+                .await?;
+            for r in rows {
+                if let Some(id) = r.get::<_, Option<i64>>(0) {
+                    if let Some(f) = s.running.lock().unwrap().get(&id) {
+                        f.store(true, Ordering::Relaxed);
+                    }
+                }
+            }
+            // Maintenance: anchor moved session chains into the global chain.
+            let anchored = crate::services::anchor::run_once(&client).await?;
+            if anchored > 0 {
+                tracing::debug!(chains = anchored, "anchored audit chains");
+            }
+            anyhow::Ok(())
+        }
+        .await;
+        if let Err(e) = result {
+            warn!(error = format!("{e:#}"), "heartbeat failed");
+        }
+    }
+}
+
+pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion) -> Result<bool> {
+    let client = s.db.get().await?;
+    let mut envs = Vec::new();
+    let mut blob_digests: Vec<Vec<u8>> = Vec::new();
+    let mut blob_data: Vec<&[u8]> = Vec::new();
+    // Each environment goes with the tree objects the database may not have:
+    // all of a new first environment's, and of the resulting one those its
+    // predecessor (stored) does not hold.
+    let add_env = |envs: &mut Vec<serde_json::Value>, e: &SealedEnv, base: Option<&SealedEnv>| {
+        use base64::Engine as _;
+        let b64 = base64::engine::general_purpose::STANDARD;
+        let objects: serde_json::Map<String, serde_json::Value> = e
+            .objects_not_in(base)
+            .into_iter()
+            .map(|(digest, bytes)| (hex::encode(digest), b64.encode(bytes).into()))
+            .collect();
+        let tree_key = if e.objects().is_some() { "root" } else { "tree" };
+        envs.push(serde_json::json!({
+            "digest": hex::encode(e.digest),
+            "cwd": e.env.cwd,
+            "vars": e.env.vars,
+            "shell": e.env.shell,
+            tree_key: hex::encode(e.tree_digest()),
+            "objects": objects,
+            "file_count": e.env.tree.file_count(),
+            "tree_bytes": e.env.tree.total_bytes(),
+        }));
+    };
+    if d.new_env_before {
+        add_env(&mut envs, &d.env_before, None);
+    }
+    if d.env_after.digest != d.env_before.digest {
+        add_env(&mut envs, &d.env_after, Some(&d.env_before));
+    }
+    for (digest, data) in &d.new_blobs {
+        blob_digests.push(digest.to_vec());
+        blob_data.push(&data[..]);
+    }
+    let o = &d.out;
+    let outcome = o.outcome.unwrap_or(Outcome::Error).as_str();
+    let lossy = |b: &[u8]| match std::str::from_utf8(b) {
+        Ok(_) => None,
+        Err(_) => Some(String::from_utf8_lossy(b).into_owned()),
+    };
+    let result = serde_json::json!({
+        "status": status,
+        "outcome": outcome,
+        "exit_code": o.exit_code,
+        "stdout_lossy": lossy(&o.stdout),
+        "stderr_lossy": lossy(&o.stderr),
+        "stdout_truncated": o.stdout_truncated,
+        "stderr_truncated": o.stderr_truncated,
+        "fuel": o.fuel,
+        "run_us": o.run_us,
+        "error": o.error,
+        "argv": d.argv,
+        "program": d.program,
+        "program_kind": d.program_kind,
+        "program_digest": d.program_digest.map(hex::encode),
+        "limits": d.limits,
+        "envs": envs,
+        "env_before": hex::encode(d.env_before.digest),
+        "env_after": (status == "done").then(|| hex::encode(d.env_after.digest)),
+        "plan": d.plan,
+        "trace": o.trace,
+    });
+    let row = client
+        .query_one(
+            "select pgshell.complete_command($1, $2, $3, $4, $5, $6, $7)",
+            &[&c.id, &c.token, &result, &o.stdout, &o.stderr, &blob_digests, &blob_data],
+        )
+        .await
+        .context("storing the result")?;
+    let accepted: bool = row.get(0);
+    if accepted && status == "done" {
+        s.cache.remember_env(d.env_after.clone());
+    }
+    Ok(accepted)
+}
