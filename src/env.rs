@@ -350,11 +350,6 @@ impl Workdir {
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
-
-    /// Host path of an absolute guest path (which must be normalized).
-    pub fn host_path(&self, abs: &str) -> PathBuf {
-        self.root().join(abs.trim_start_matches('/'))
-    }
 }
 
 /// tmpfs on Linux (/dev/shm) keeps materialization ~10x cheaper than ext4
@@ -448,84 +443,6 @@ fn mtime_ns(meta: &fs::Metadata) -> i64 {
             Err(e) => i64::try_from(e.duration().as_nanos()).ok().map(|n| -n),
         })
         .unwrap_or(0)
-}
-
-/// The host path of `path` (resolved against `cwd`) inside `root`, walking
-/// every parent without following symbolic links: a redirection must never
-/// reach outside the session's files, whatever links a command left behind.
-fn host_path_in_tree(root: &Path, cwd: &str, path: &str) -> io::Result<PathBuf> {
-    let abs = resolve_path(cwd, path);
-    let rel = abs.trim_start_matches('/');
-    if rel.is_empty() {
-        return Err(io::Error::other("Is a directory"));
-    }
-    let mut host = root.to_path_buf();
-    let comps: Vec<&str> = rel.split('/').collect();
-    for c in &comps[..comps.len() - 1] {
-        host.push(c);
-        let meta = fs::symlink_metadata(&host).map_err(|_| io::Error::other("No such file or directory"))?;
-        if meta.file_type().is_symlink() {
-            return Err(io::Error::other("refusing to follow a symbolic link in the path"));
-        }
-        if !meta.is_dir() {
-            return Err(io::Error::other("Not a directory"));
-        }
-    }
-    host.push(comps[comps.len() - 1]);
-    match fs::symlink_metadata(&host) {
-        Ok(m) if m.file_type().is_symlink() => Err(io::Error::other("refusing to follow a symbolic link")),
-        Ok(m) if m.is_dir() => Err(io::Error::other("Is a directory")),
-        _ => Ok(host),
-    }
-}
-
-/// Whether the absolute guest path names a directory (Some(true)), something
-/// else (Some(false)) or nothing (None) on disk under `root`, without
-/// following symbolic links (a link is "something else", as in the tree).
-pub fn live_kind(root: &Path, abs: &str) -> Option<bool> {
-    let rel = abs.trim_start_matches('/');
-    if rel.is_empty() {
-        return Some(true);
-    }
-    let mut host = root.to_path_buf();
-    let comps: Vec<&str> = rel.split('/').collect();
-    for (i, c) in comps.iter().enumerate() {
-        host.push(c);
-        let meta = fs::symlink_metadata(&host).ok()?;
-        let last = i + 1 == comps.len();
-        if meta.file_type().is_symlink() || !meta.is_dir() {
-            return if last { Some(false) } else { None };
-        }
-    }
-    Some(true)
-}
-
-/// Reads a file of the session for `< FILE`.
-pub fn read_in_tree(root: &Path, cwd: &str, path: &str) -> io::Result<Vec<u8>> {
-    let host = host_path_in_tree(root, cwd, path)?;
-    fs::read(&host).map_err(|e| match e.kind() {
-        io::ErrorKind::NotFound => io::Error::other("No such file or directory"),
-        _ => e,
-    })
-}
-
-/// Writes (or appends to) a file of the session for `> FILE` / `>> FILE`.
-pub fn write_in_tree(root: &Path, cwd: &str, path: &str, data: &[u8], append: bool) -> io::Result<()> {
-    use std::io::Write;
-    let host = host_path_in_tree(root, cwd, path)?;
-    let mut opts = fs::OpenOptions::new();
-    opts.create(true).write(true);
-    if append {
-        opts.append(true);
-    } else {
-        opts.truncate(true);
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.custom_flags(libc::O_NOFOLLOW).mode(0o644);
-    }
-    opts.open(&host)?.write_all(data)
 }
 
 /// What a scan found: the new tree, new file contents, and notes on entries

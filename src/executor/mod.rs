@@ -300,6 +300,14 @@ impl Executor {
     }
 }
 
+/// How a command leaves the queue (`pgshell.command_status` 'done' or 'cancelled').
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Finished {
+    Done,
+    Cancelled,
+}
+
 /// Whether the database refused a statement because of its data (SQLSTATE
 /// classes 22 and 23), not because it is unreachable.
 fn refused_as_data(e: &anyhow::Error) -> bool {
@@ -353,7 +361,7 @@ async fn execute(s: Arc<Shared>, c: Claimed, cancel: Arc<AtomicBool>) {
             }
         }
     };
-    let status = if completion.out.cancelled { "cancelled" } else { "done" };
+    let status = if completion.out.cancelled { Finished::Cancelled } else { Finished::Done };
     let outcome = completion.out.outcome.unwrap_or(Outcome::Error);
     info!(outcome = outcome.as_str(), exit_code = completion.out.exit_code, fuel = completion.out.fuel, run_us = completion.out.run_us, "command finished");
     let deadline = Instant::now() + Duration::from_secs(300);

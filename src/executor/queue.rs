@@ -12,7 +12,7 @@ use tokio::sync::watch;
 use tokio_postgres::Client;
 use tracing::warn;
 
-use super::{hostname_string, Claimed, Completion, Shared};
+use super::{hostname_string, Claimed, Completion, Finished, Shared};
 use crate::env::{Digest, SealedEnv};
 use crate::runtime::Outcome;
 
@@ -154,7 +154,7 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
     }
 }
 
-pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &Completion) -> Result<bool> {
+pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: Finished, d: &Completion) -> Result<bool> {
     let client = s.db.get().await?;
     let mut envs = Vec::new();
     let mut blob_digests: Vec<Vec<u8>> = Vec::new();
@@ -194,9 +194,12 @@ pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &
     }
     let o = &d.out;
     let outcome = o.outcome.unwrap_or(Outcome::Error).as_str();
+    // The text shown beside the raw bytes when they are not plain UTF-8 text:
+    // invalid sequences and NUL (which PostgreSQL text and jsonb cannot
+    // hold) become U+FFFD.
     let lossy = |b: &[u8]| match std::str::from_utf8(b) {
-        Ok(_) => None,
-        Err(_) => Some(String::from_utf8_lossy(b).into_owned()),
+        Ok(t) if !t.contains('\0') => None,
+        _ => Some(String::from_utf8_lossy(b).replace('\0', "\u{FFFD}")),
     };
     let result = serde_json::json!({
         "status": status,
@@ -216,7 +219,7 @@ pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &
         "limits": d.limits,
         "envs": envs,
         "env_before": hex::encode(d.env_before.digest),
-        "env_after": (status == "done").then(|| hex::encode(d.env_after.digest)),
+        "env_after": (status == Finished::Done).then(|| hex::encode(d.env_after.digest)),
         "plan": d.plan,
         "trace": o.trace,
     });
@@ -228,7 +231,7 @@ pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: &str, d: &
         .await
         .context("storing the result")?;
     let accepted: bool = row.get(0);
-    if accepted && status == "done" {
+    if accepted && status == Finished::Done {
         s.cache.remember_env(d.env_after.clone());
     }
     Ok(accepted)

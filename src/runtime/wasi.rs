@@ -34,7 +34,7 @@ use crate::env::{sha256, Digest};
 /// checked at each tick.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Fuel charged for every host call, and per byte a call moves.
-pub const HOST_CALL_FUEL: u64 = 200;
+pub const HOST_CALL_FUEL: u64 = 300;
 const BYTES_PER_FUEL: u64 = 4;
 /// At most this many top-level directories get a preopen of their own.
 const MAX_NAMED_PREOPENS: usize = 16;

@@ -265,3 +265,31 @@ async fn replays_run_the_recorded_plan_and_against_current_shows_what_changed() 
         ]
     );
 }
+
+/// Prints how a CPU-bound line ends under COMMAND_TIMEOUT=2 and =10 (the
+/// figures in the closing note):
+/// `cargo test --test it core::cpu_bound_figures -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn cpu_bound_figures() {
+    for secs in [2u64, 10] {
+        let mut db = TestDb::new().await;
+        let mut config = db.executor_config();
+        config.command_timeout = Some(Duration::from_secs(secs));
+        db.start_executor_with(config);
+        let mut u = db.user("alice").await;
+        let s = u.session().await;
+        let started = std::time::Instant::now();
+        let c = u.run(s, "seq 1 1000000000 | wc -l").await;
+        let took = started.elapsed();
+        let r = db.replay(s, false).await;
+        println!(
+            "COMMAND_TIMEOUT={secs}: {} (exit {:?}) after {:.2} s, fuel {:?}; replay {}",
+            c.outcome(),
+            c.exit_code,
+            took.as_secs_f64(),
+            c.fuel,
+            r.verdict
+        );
+    }
+}

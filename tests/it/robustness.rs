@@ -81,6 +81,29 @@ async fn invalid_utf8_output_is_shown_replaced_and_stored_exactly() {
 }
 
 #[tokio::test]
+async fn nul_bytes_in_output_are_stored_exactly_and_shown_replaced() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    // Text cannot hold NUL in PostgreSQL (nor in jsonb): the raw bytes are
+    // stored, the text shown has U+FFFD in its place; valid and invalid UTF-8.
+    for (line, raw, shown) in [
+        ("printf 'a\\000b\\n'", &b"a\0b\n"[..], "a\u{FFFD}b\n"),
+        ("printf 'a\\000\\377\\n'", &b"a\0\xff\n"[..], "a\u{FFFD}\u{FFFD}\n"),
+    ] {
+        let c = u.run(s, line).await;
+        assert_eq!((c.outcome(), c.exit_code), ("exited", Some(0)), "{line}: {}", c.stderr());
+        assert_eq!(c.stdout(), shown, "{line}");
+        let admin = db.admin().await;
+        let stored: Vec<u8> = admin.query_one("select stdout from pgshell.commands where id = $1", &[&c.id]).await.unwrap().get(0);
+        assert_eq!(stored, raw, "{line}");
+    }
+    let r = db.replay(s, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
+
+#[tokio::test]
 async fn native_programs_run_confined_with_a_timeout() {
     let mut db = TestDb::new().await;
     db.start_executor();
