@@ -218,7 +218,6 @@ impl Line {
     /// Stage `me` waits (after [`PipeIo::Wait`]) until it can go on.
     pub fn wait(&self, me: usize) {
         let mut st = self.lock();
-        let state = st.stages[me];
         if Self::runnable(&st, me) {
             st.stages[me] = StageState::Running;
             return;
@@ -227,8 +226,14 @@ impl Line {
         while st.current != me {
             st = self.turn.wait(st).unwrap_or_else(|p| p.into_inner());
         }
-        let _ = state;
         st.stages[me] = StageState::Running;
+    }
+
+    /// Stage `me` waits until pipe `p` has something to read or its writer
+    /// has ended (a poll on its stdin).
+    pub fn wait_readable(&self, me: usize, p: usize) {
+        self.lock().stages[me] = StageState::Reading(p);
+        self.wait(me);
     }
 
     /// Stage `me` has ended: its pipe ends close and the next stage runs.
@@ -406,6 +411,30 @@ mod tests {
         assert!(!l.write_all(0, 0, &vec![1u8; PIPE_CAPACITY * 3]));
         l.finish(0);
         assert_eq!(reader.join().unwrap(), 10);
+    }
+
+    #[test]
+    fn a_stage_waiting_for_input_is_resumed_when_it_arrives() {
+        let l = line();
+        l.start_pipeline(2);
+        let l2 = l.clone();
+        let reader = std::thread::spawn(move || {
+            l2.begin(1);
+            // As a poll on stdin does: wait for data, then read it.
+            l2.wait_readable(1, 0);
+            let mut b = [0u8; 8];
+            let n = match l2.try_read(1, 0, &mut b) {
+                PipeIo::Done(n) => n,
+                _ => 0,
+            };
+            l2.finish(1);
+            n
+        });
+        l.begin(0);
+        // Stage 0 hands over once (waiting for room is not needed: it ends).
+        assert!(l.write_all(0, 0, b"abc"));
+        l.finish(0);
+        assert_eq!(reader.join().unwrap(), 3);
     }
 
     #[test]

@@ -1432,7 +1432,7 @@ fn poll_oneoff(caller: &mut Caller<'_, Ctx>, inp: i32, outp: i32, n: i32, nevent
         // (userdata, type, errno, nbytes)
         let mut ready: Vec<(u64, u8, u16, u64)> = Vec::new();
         let mut clocks: Vec<(u64, u64)> = Vec::new();
-        let mut waits_on_pipe = false;
+        let mut waits_on_pipe: Option<usize> = None;
         for i in 0..n {
             let s = 48 * i;
             let userdata = u64_at(s);
@@ -1459,7 +1459,7 @@ fn poll_oneoff(caller: &mut Caller<'_, Ctx>, inp: i32, outp: i32, n: i32, nevent
                         None => return Err(Errno::Badf.into()),
                         Some(Desc::In(Stdio::Pipe(p))) if t == EVENTTYPE_FD_READ => match ctx.line.readable(*p) {
                             Some(nb) => ready.push((userdata, t, 0, nb)),
-                            None => waits_on_pipe = true,
+                            None => waits_on_pipe = Some(*p),
                         },
                         Some(Desc::File { ino, pos, .. }) if t == EVENTTYPE_FD_READ => {
                             let size = ctx.vfs.lock().unwrap().size(*ino).unwrap_or(0);
@@ -1482,8 +1482,11 @@ fn poll_oneoff(caller: &mut Caller<'_, Ctx>, inp: i32, outp: i32, n: i32, nevent
                         ready.push((*userdata, EVENTTYPE_CLOCK, 0, 0));
                     }
                 }
-            } else if waits_on_pipe {
-                wait_turn(caller);
+            } else if let Some(p) = waits_on_pipe {
+                sync_out(caller);
+                let (line, me) = (caller.data().line.clone(), caller.data().stage);
+                line.wait_readable(me, p);
+                sync_in(caller);
                 continue;
             }
         }
