@@ -19,6 +19,21 @@ comment on column pgshell.commands.plan is
 comment on column pgshell.commands.trace is
     'what ran: [{"part", "stage", "program", "kind", "outcome", "exit_code", "fuel"}]';
 
+-- Large new file contents arrive by COPY before the completion, so the
+-- executor never holds more than a chunk of them twice (a bytea parameter is
+-- encoded whole). Keyed by the claim they belong to; complete_command moves
+-- them into blobs, and a refused or abandoned completion's rows are deleted
+-- with it (or, for a dead executor, by the cleanup agent).
+create unlogged table pgshell.blob_uploads (
+    claim_token uuid not null,
+    digest      bytea not null,
+    data        bytea not null,
+    constraint blob_uploads_digest_len check (length(digest) = 32)
+);
+create index blob_uploads_by_claim on pgshell.blob_uploads (claim_token);
+alter table pgshell.blob_uploads alter column data set storage external;
+grant insert on pgshell.blob_uploads to pgshell_executor;
+
 -- p_result: {status, outcome, exit_code, stdout_lossy, stderr_lossy,
 -- stdout_truncated, stderr_truncated, fuel, run_us, error, argv, program,
 -- program_kind, program_digest (hex), limits, envs, env_before, env_after
@@ -39,12 +54,17 @@ declare
 begin
     select * into c from pgshell.commands where id = p_id for update;
     if not found or c.status <> 'running' or c.claim_token is distinct from p_token then
+        delete from pgshell.blob_uploads where claim_token = p_token;
         return false;
     end if;
 
     insert into pgshell.blobs (digest, size, data)
     select d, length(b), b from unnest(p_blob_digests, p_blob_data) as t(d, b)
     on conflict (digest) do nothing;
+    insert into pgshell.blobs (digest, size, data)
+    select u.digest, length(u.data), u.data from pgshell.blob_uploads u where u.claim_token = p_token
+    on conflict (digest) do nothing;
+    delete from pgshell.blob_uploads where claim_token = p_token;
 
     insert into pgshell.tree_objects (digest, data)
     select decode(o.key, 'hex'), decode(o.value, 'base64')

@@ -154,6 +154,42 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
     }
 }
 
+/// New file contents larger than this go by COPY, in chunks, instead of as
+/// a parameter (which tokio-postgres encodes whole, doubling the memory).
+const LARGE_BLOB: usize = 1 << 20;
+const UPLOAD_CHUNK: usize = 1 << 20;
+
+/// Streams large new contents into `pgshell.blob_uploads` under the claim
+/// token (COPY BINARY, written by hand so each row's data goes in chunks).
+async fn upload_blobs(client: &Client, token: uuid::Uuid, blobs: &[(&Digest, &Arc<Vec<u8>>)]) -> Result<()> {
+    use futures_util::SinkExt;
+    let sink = client
+        .copy_in::<_, bytes::Bytes>("copy pgshell.blob_uploads (claim_token, digest, data) from stdin (format binary)")
+        .await?;
+    futures_util::pin_mut!(sink);
+    let mut head = Vec::with_capacity(64);
+    head.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+    head.extend_from_slice(&0i32.to_be_bytes()); // flags
+    head.extend_from_slice(&0i32.to_be_bytes()); // header extension
+    for (digest, data) in blobs {
+        head.extend_from_slice(&3i16.to_be_bytes());
+        head.extend_from_slice(&16i32.to_be_bytes());
+        head.extend_from_slice(token.as_bytes());
+        head.extend_from_slice(&32i32.to_be_bytes());
+        head.extend_from_slice(&digest[..]);
+        let len = i32::try_from(data.len()).context("a file over 2 GiB")?;
+        head.extend_from_slice(&len.to_be_bytes());
+        sink.send(bytes::Bytes::from(std::mem::take(&mut head))).await?;
+        for chunk in data.chunks(UPLOAD_CHUNK) {
+            sink.send(bytes::Bytes::copy_from_slice(chunk)).await?;
+        }
+    }
+    head.extend_from_slice(&(-1i16).to_be_bytes());
+    sink.send(bytes::Bytes::from(head)).await?;
+    sink.finish().await?;
+    Ok(())
+}
+
 pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: Finished, d: &Completion) -> Result<bool> {
     let client = s.db.get().await?;
     let mut envs = Vec::new();
@@ -188,9 +224,17 @@ pub(super) async fn store_completion(s: &Shared, c: &Claimed, status: Finished, 
     if d.env_after.digest != d.env_before.digest {
         add_env(&mut envs, &d.env_after, Some(&d.env_before));
     }
+    let mut large = Vec::new();
     for (digest, data) in &d.new_blobs {
+        if data.len() > LARGE_BLOB {
+            large.push((digest, data));
+            continue;
+        }
         blob_digests.push(digest.to_vec());
         blob_data.push(&data[..]);
+    }
+    if !large.is_empty() {
+        upload_blobs(&client, c.token, &large).await.context("uploading file contents")?;
     }
     let o = &d.out;
     let outcome = o.outcome.unwrap_or(Outcome::Error).as_str();
