@@ -233,12 +233,13 @@ begin
         end if;
         -- The line's one budget: how much of it the line used.
         if c -> 'budget' ->> 'fuel' is not null then
-            meta := meta || format('<span class="budget" title="%s fuel of %s (%s per second)">budget %s of %s s</span>',
+            meta := meta || format('<span class="budget" title="%s fuel of %s (%s per second)">budget %s ms of %s s</span>',
                 pgshell.html_escape(coalesce(c -> 'budget' ->> 'used_fuel', '0')),
                 pgshell.html_escape(c -> 'budget' ->> 'fuel'),
                 pgshell.html_escape(c -> 'budget' ->> 'fuel_per_second'),
-                pgshell.html_escape(c -> 'budget' ->> 'used_seconds'),
-                pgshell.html_escape(round((c -> 'budget' ->> 'fuel')::numeric / (c -> 'budget' ->> 'fuel_per_second')::numeric, 3)::text));
+                round(coalesce((c -> 'budget' ->> 'used_fuel')::numeric, 0) * 1000
+                      / (c -> 'budget' ->> 'fuel_per_second')::numeric, 2)::text,
+                round((c -> 'budget' ->> 'fuel')::numeric / (c -> 'budget' ->> 'fuel_per_second')::numeric, 1)::text);
         end if;
         if (c ->> 'stdout_truncated')::boolean or (c ->> 'stderr_truncated')::boolean then
             meta := meta || '<span class="bad">output truncated</span>'::text;
