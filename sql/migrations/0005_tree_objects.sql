@@ -1,4 +1,4 @@
--- 0004_tree_objects: file trees as content-addressed directory objects, and
+-- 0005_tree_objects: file trees as content-addressed directory objects, and
 -- the shell state an environment keeps between command lines.
 --
 -- Until now an environment's tree was one JSON manifest blob listing every
@@ -47,82 +47,8 @@ comment on column pgshell.environments.digest is
     'sha256 of the canonical JSON {"cwd","root","shell" (when not empty),"vars"} computed by the executor '
     '(src/env.rs); {"cwd","tree","vars"} with the manifest digest for environments stored before 0004.';
 
--- The same contract as 0001's, with environments that carry their tree as
--- objects: each element of p_envs is
---   {digest, cwd, vars, shell?, root, objects: {"<hex digest>": "<base64 bytes>", ...}, file_count, tree_bytes}
--- (`objects` holds the tree objects the database may not have yet), or, as an
--- executor from before 0004 sends it, {digest, cwd, vars, tree, file_count,
--- tree_bytes} with the manifest among the blobs.
-create or replace function pgshell.complete(
-    p_id bigint, p_token uuid,
-    p_status pgshell.command_status, p_outcome pgshell.command_outcome, p_exit_code int,
-    p_stdout bytea, p_stderr bytea, p_stdout_lossy text, p_stderr_lossy text,
-    p_stdout_truncated boolean, p_stderr_truncated boolean,
-    p_fuel bigint, p_run_us bigint, p_error text,
-    p_argv jsonb, p_program text, p_program_kind text, p_program_digest bytea, p_limits jsonb,
-    p_blob_digests bytea[], p_blob_data bytea[],
-    p_envs jsonb,
-    p_env_before bytea, p_env_after bytea)
-returns boolean
-language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
-declare c pgshell.commands;
-begin
-    select * into c from pgshell.commands where id = p_id for update;
-    if not found or c.status <> 'running' or c.claim_token is distinct from p_token then
-        return false;
-    end if;
-
-    insert into pgshell.blobs (digest, size, data)
-    select d, length(b), b from unnest(p_blob_digests, p_blob_data) as t(d, b)
-    on conflict (digest) do nothing;
-
-    insert into pgshell.tree_objects (digest, data)
-    select decode(o.key, 'hex'), decode(o.value, 'base64')
-    from jsonb_array_elements(coalesce(p_envs, '[]')) e,
-         jsonb_each_text(coalesce(e -> 'objects', '{}')) o
-    on conflict (digest) do nothing;
-
-    insert into pgshell.environments (digest, cwd, vars, shell, tree, root, file_count, tree_bytes)
-    select decode(e->>'digest', 'hex'), e->>'cwd', e->'vars', coalesce(e->'shell', '{}'),
-           decode(e->>'tree', 'hex'), decode(e->>'root', 'hex'),
-           (e->>'file_count')::int, (e->>'tree_bytes')::bigint
-    from jsonb_array_elements(coalesce(p_envs, '[]')) e
-    on conflict (digest) do nothing;
-
-    update pgshell.commands set
-        status = p_status,
-        outcome = case when p_status = 'done' then p_outcome end,
-        exit_code = p_exit_code, stdout = p_stdout, stderr = p_stderr,
-        stdout_lossy = p_stdout_lossy, stderr_lossy = p_stderr_lossy,
-        stdout_truncated = p_stdout_truncated, stderr_truncated = p_stderr_truncated,
-        fuel_consumed = p_fuel, run_us = p_run_us, error = p_error,
-        argv = p_argv, program = p_program, program_kind = p_program_kind,
-        program_digest = p_program_digest, limits = p_limits,
-        env_before = p_env_before, env_after = p_env_after,
-        finished_at = now(), claim_token = null, lease_expires_at = null
-    where id = p_id;
-
-    if p_env_after is not null then
-        update pgshell.sessions set head_env = p_env_after where id = c.session_id;
-    end if;
-    -- The completion event vouches for the stored result: `audit verify`
-    -- recomputes these digests from the row.
-    if p_status = 'cancelled' then
-        perform pgshell.audit('command.cancelled', c.session_id, p_id,
-            jsonb_build_object('was', 'running', 'executor', c.claimed_by));
-    else
-        perform pgshell.audit('command.completed', c.session_id, p_id, jsonb_build_object(
-            'outcome', p_outcome, 'exit_code', p_exit_code, 'executor', c.claimed_by,
-            'attempt', c.attempt, 'fuel', p_fuel,
-            'stdout_sha256', encode(sha256(coalesce(p_stdout, '')), 'hex'),
-            'stderr_sha256', encode(sha256(coalesce(p_stderr, '')), 'hex'),
-            'env_before', encode(p_env_before, 'hex'),
-            'env_after', encode(p_env_after, 'hex'),
-            'program_digest', encode(p_program_digest, 'hex')));
-    end if;
-    perform pg_notify('pg_shell_done', c.session_id::text || ' ' || p_id::text);
-    return true;
-end $$;
+-- pgshell.complete_command (0006) stores environments with their tree
+-- objects; nothing before it needs to.
 
 -- 0002's checks, plus: every tree object matches its digest. (The check
 -- constraint refuses a wrong object on insert; an edit by someone able to
@@ -184,6 +110,6 @@ select p.id, p.chain, p.seq, p.problem from problems p order by p.id nulls last,
 $$;
 
 -- Executors read tree objects (to load environments) and write them only
--- through pgshell.complete; end users never read them directly.
+-- through pgshell.complete_command; end users never read them directly.
 revoke all on pgshell.tree_objects from public;
 grant select on pgshell.tree_objects to pgshell_executor;
