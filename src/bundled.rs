@@ -46,7 +46,8 @@ pub static COREUTILS: BundledModule = BundledModule {
 ///   and exit 1.
 /// - `mksymlink TARGET LINK`: creates a symlink; errors exit 1.
 /// - `sleepy MILLIS`: sleeps, then prints `slept MILLIS`.
-/// - `trap`: executes `unreachable`.
+/// - `unreachable`: executes `unreachable` (a trap; not named `trap`,
+///   which is the shell's builtin).
 /// - `whereami`: `cwd=<current_dir()>`, the environment as sorted `KEY=VALUE`
 ///   lines, then `args=<argv joined by spaces>` (argv[0] included).
 /// - `stdinlen`: the byte count of stdin.
@@ -70,7 +71,7 @@ pub static FIXTURES: BundledModule = BundledModule {
         "sleepy",
         "spin",
         "stdinlen",
-        "trap",
+        "unreachable",
         "whereami",
         "writefile",
     ],
@@ -136,4 +137,27 @@ mod tests {
             assert!(!COREUTILS.programs.contains(&p), "unexpected {p}");
         }
     }
+}
+
+/// `help NAME`: a program's usage, when pg_shell knows it.
+pub fn usage(_program: &str) -> Option<&'static str> {
+    None
+}
+
+/// The program list `help` prints after the builtins.
+pub fn describe_programs(programs: &[String]) -> String {
+    let mut s = String::from("\nPrograms (run `help NAME` for one's usage):\n");
+    let mut line = String::from(" ");
+    for p in programs {
+        if line.len() + p.len() + 1 > 78 {
+            s.push_str(&line);
+            s.push('\n');
+            line = String::from(" ");
+        }
+        line.push(' ');
+        line.push_str(p);
+    }
+    s.push_str(&line);
+    s.push('\n');
+    s
 }

@@ -171,6 +171,12 @@ pub struct ShellState {
     /// Shell variables that are not exported (exported ones are `Env::vars`).
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub vars: BTreeMap<String, String>,
+    /// Names of read-only variables (exported or not).
+    #[serde(skip_serializing_if = "BTreeSet::is_empty")]
+    pub readonly: BTreeSet<String>,
+    /// The positional parameters (`set -- a b`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub args: Vec<String>,
 }
 
 impl ShellState {

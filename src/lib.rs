@@ -3,10 +3,9 @@
 //! See ARCHITECTURE.md for the map. In short: `cli` is the binary's face,
 //! `executor` claims and runs queued commands, `runtime` runs one command
 //! (WASI or native), `env` is the content-addressed environment model,
-//! `parse`/`builtins` are the shell language, `db`/`store`/`client` talk to
+//! `shell` is the shell language (a POSIX interpreter over brush-parser), `db`/`store`/`client` talk to
 //! PostgreSQL, `pgcluster` runs the embedded default database.
 
-pub mod builtins;
 pub mod bundled;
 pub mod cli;
 pub mod client;
@@ -14,10 +13,10 @@ pub mod db;
 pub mod env;
 pub mod executor;
 pub mod gateway;
-pub mod parse;
 pub mod pgcluster;
 pub mod replay;
 pub mod run;
 pub mod runtime;
 pub mod services;
+pub mod shell;
 pub mod store;

@@ -4,27 +4,24 @@
 //! the plan's pin table; limits are settled here too.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
-use super::{Claimed, Shared};
-use crate::builtins::{self, Builtin};
+use super::Shared;
 use crate::env::Digest;
-use crate::run::Stage;
 use crate::runtime::Limits;
 
-/// What resolving argv[0] found.
+/// What resolving a program name found (builtins and functions are the
+/// shell's, never looked up here).
 pub(super) enum Resolved {
-    Builtin(Builtin),
     Wasi { digest: Digest, limits: serde_json::Value },
     Native { path: String, limits: serde_json::Value },
     NotFound(String),
 }
 
-/// What a program name resolved to, as a command's plan records it.
+/// What a program name resolved to, as a command's plan records it
+/// (`builtin` only in plans recorded before the shell had its own builtins).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pin {
     /// builtin | wasi | native | not_found
@@ -44,7 +41,6 @@ impl Pin {
     pub(super) fn of(r: &Resolved) -> Pin {
         let mut pin = Pin { kind: String::new(), digest: None, path: None, message: None };
         match r {
-            Resolved::Builtin(_) => pin.kind = "builtin".into(),
             Resolved::Wasi { digest, .. } => {
                 pin.kind = "wasi".into();
                 pin.digest = Some(hex::encode(digest));
@@ -63,10 +59,6 @@ impl Pin {
 
     pub(super) fn resolved(&self, name: &str) -> Result<Resolved> {
         Ok(match self.kind.as_str() {
-            "builtin" => match Builtin::lookup(name) {
-                Some(b) => Resolved::Builtin(b),
-                None => Resolved::NotFound(format!("pg_shell: {name}: the recorded builtin no longer exists")),
-            },
             "wasi" => {
                 let mut d = [0u8; 32];
                 hex::decode_to_slice(self.digest.as_deref().unwrap_or(""), &mut d).context("a malformed module digest in the recorded plan")?;
@@ -122,40 +114,14 @@ pub(super) struct Pinned {
     pub(super) limits: Limits,
 }
 
-/// Turns resolved programs into runnable stages (compiling or loading modules).
-pub(super) async fn build_stages(s: &Arc<Shared>, client: &Client, c: &Claimed, pipeline: &crate::parse::Pipeline, resolved: Vec<Resolved>) -> Result<Vec<Stage>> {
-    let mut stages = Vec::with_capacity(resolved.len());
-    for (argv, r) in pipeline.stages.iter().zip(resolved) {
-        let argv = argv.clone();
-        stages.push(match r {
-            Resolved::Builtin(b) => Stage::Builtin(b, argv, builtin_context(client, c, b).await?),
-            Resolved::Wasi { digest, .. } => {
-                let module = match s.wasi.cached(&digest) {
-                    Some(m) => m,
-                    None => {
-                        let blobs = s.cache.blobs(client, &[digest]).await?;
-                        let wasm = blobs.get(&digest).context("the program's module is missing from blobs")?.clone();
-                        let s2 = s.clone();
-                        tokio::task::spawn_blocking(move || s2.wasi.prepare(&digest, &wasm)).await??
-                    }
-                };
-                Stage::Wasi(module, argv)
-            }
-            Resolved::Native { path, .. } => Stage::Native(PathBuf::from(path), argv),
-            Resolved::NotFound(msg) => Stage::NotFound(msg),
-        });
-    }
-    Ok(stages)
-}
-
 /// Settings < program < session, with the wall clock capped by COMMAND_TIMEOUT.
-pub(super) fn effective_limits(s: &Shared, c: &Claimed, settings: &serde_json::Value, program: Option<&serde_json::Value>) -> Limits {
+pub(super) fn effective_limits(s: &Shared, session_limits: &serde_json::Value, settings: &serde_json::Value, program: Option<&serde_json::Value>) -> Limits {
     let mut limits = Limits::default();
     limits.apply(settings);
     if let Some(p) = program {
         limits.apply(p);
     }
-    limits.apply(&c.session_limits);
+    limits.apply(session_limits);
     if let Some(t) = s.config.command_timeout {
         limits.timeout_ms = limits.timeout_ms.min(t.as_millis() as u64);
     }
@@ -166,25 +132,6 @@ pub(super) async fn settings(client: &Client) -> Result<serde_json::Value> {
     let v: Option<serde_json::Value> =
         client.query_one("select jsonb_object_agg(name, value) from pgshell.settings", &[]).await?.get(0);
     Ok(v.unwrap_or_default())
-}
-
-/// Data a builtin needs from the database, fetched only for the builtins that use it.
-pub(super) async fn builtin_context(client: &Client, c: &Claimed, b: Builtin) -> Result<builtins::Context> {
-    let mut cx = builtins::Context::default();
-    if b == Builtin::History {
-        let rows = client
-            .query(
-                "select seq, line from pgshell.commands where session_id = $1 and seq < $2 order by seq",
-                &[&c.session_id, &c.seq],
-            )
-            .await?;
-        cx.history = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
-    }
-    if b == Builtin::Help {
-        let rows = client.query("select name from pgshell.programs where enabled order by name", &[]).await?;
-        cx.programs = rows.iter().map(|r| r.get(0)).collect();
-    }
-    Ok(cx)
 }
 
 /// Resolves a program name and fetches the limit settings in one round trip.
@@ -201,9 +148,6 @@ pub(super) async fn resolve(client: &Client, name: &str) -> Result<(Resolved, se
         .context("resolving the program")?;
     let settings: Option<serde_json::Value> = row.get(0);
     let settings = settings.unwrap_or_default();
-    if let Some(b) = Builtin::lookup(name) {
-        return Ok((Resolved::Builtin(b), settings));
-    }
     if name.contains('/') {
         return Ok((
             Resolved::NotFound(format!("pg_shell: {name}: command not found (only registered programs run; host paths are not reachable)")),

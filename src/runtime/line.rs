@@ -28,25 +28,51 @@ use std::time::Instant;
 /// Bytes a pipe holds before its writer waits.
 pub const PIPE_CAPACITY: usize = 64 << 10;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 enum StageState {
     NotStarted,
     Running,
     Reading(usize),
     Writing(usize),
-    Done,
+    /// Waiting for these tasks to end (a pipeline's stages).
+    Joining(Vec<usize>),
+}
+
+/// Which end of a pipe a task holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum End {
+    Read,
+    Write,
 }
 
 struct Pipe {
     buf: VecDeque<u8>,
-    writer_open: bool,
-    reader_open: bool,
+    /// Tasks holding the write end; 0 means end of input for the reader.
+    writers: usize,
+    /// Tasks holding the read end; 0 means a writer is stopped as by SIGPIPE.
+    readers: usize,
+}
+
+struct Task {
+    state: StageState,
+    /// The pipe ends this task holds until it ends.
+    holds: Vec<(usize, End)>,
 }
 
 struct State {
     current: usize,
-    stages: Vec<StageState>,
-    pipes: Vec<Pipe>,
+    /// Live tasks by id, in creation order (ids are never reused).
+    tasks: std::collections::BTreeMap<usize, Task>,
+    next_task: usize,
+    pipes: std::collections::BTreeMap<usize, Pipe>,
+    next_pipe: usize,
+    /// Command substitution output, by capture number.
+    captures: std::collections::BTreeMap<usize, Vec<u8>>,
+    next_capture: usize,
+    /// Bytes all captures may still hold (the interpreter's memory limit).
+    capture_room: u64,
+    /// Offsets of the line's open file descriptions (redirections).
+    ofds: Vec<u64>,
 }
 
 /// Output that reaches the terminal: the first `cap` bytes are kept, the rest
@@ -157,12 +183,25 @@ pub struct Line {
     pub wall_deadline: Instant,
     pub stdout: Mutex<Sink>,
     pub stderr: Mutex<Sink>,
+    /// A capture was refused room (the line then ends at the memory limit).
+    capture_overflow: AtomicBool,
 }
 
 impl Line {
     pub fn new(budget: Budget, clock_base_ns: i64, live: bool, cancel: Arc<AtomicBool>, wall_deadline: Instant, stdout_cap: usize, stderr_cap: usize) -> Line {
         Line {
-            state: Mutex::new(State { current: 0, stages: Vec::new(), pipes: Vec::new() }),
+            state: Mutex::new(State {
+                current: 0,
+                tasks: [(0, Task { state: StageState::Running, holds: Vec::new() })].into_iter().collect(),
+                next_task: 1,
+                pipes: Default::default(),
+                next_pipe: 0,
+                captures: Default::default(),
+                next_capture: 0,
+                capture_room: u64::MAX,
+                ofds: Vec::new(),
+            }),
+            capture_overflow: AtomicBool::new(false),
             turn: Condvar::new(),
             budget,
             clock_base_ns,
@@ -178,102 +217,220 @@ impl Line {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Sets up a pipeline of `n` stages joined by `n - 1` pipes; stage 0 runs first.
-    pub fn start_pipeline(&self, n: usize) {
+    /// A new pipe; its ends belong to the tasks spawned holding them.
+    pub fn new_pipe(&self) -> usize {
         let mut st = self.lock();
-        st.current = 0;
-        st.stages = vec![StageState::NotStarted; n];
-        st.pipes = (0..n.saturating_sub(1)).map(|_| Pipe { buf: VecDeque::new(), writer_open: true, reader_open: true }).collect();
+        let id = st.next_pipe;
+        st.next_pipe += 1;
+        st.pipes.insert(id, Pipe { buf: VecDeque::new(), writers: 0, readers: 0 });
+        id
     }
 
-    /// Waits until stage `me` holds the baton for the first time.
+    /// A pipe that already holds `data` and has no writer: input from memory
+    /// (a here-document). It lives until the line ends.
+    pub fn preloaded_pipe(&self, data: Vec<u8>) -> usize {
+        let mut st = self.lock();
+        let id = st.next_pipe;
+        st.next_pipe += 1;
+        // One reader that is never released: the pipe outlives the tasks using it.
+        st.pipes.insert(id, Pipe { buf: data.into(), writers: 0, readers: 1 });
+        id
+    }
+
+    /// A new task (a pipeline stage) that holds `holds` until it ends. It
+    /// runs once it gets the baton: call [`Line::begin`] on its thread.
+    pub fn spawn(&self, holds: &[(usize, End)]) -> usize {
+        let mut st = self.lock();
+        let id = st.next_task;
+        st.next_task += 1;
+        let mut mine: Vec<(usize, End)> = holds.to_vec();
+        mine.sort();
+        mine.dedup();
+        for (p, end) in &mine {
+            if let Some(pipe) = st.pipes.get_mut(p) {
+                match end {
+                    End::Read => pipe.readers += 1,
+                    End::Write => pipe.writers += 1,
+                }
+            }
+        }
+        st.tasks.insert(id, Task { state: StageState::NotStarted, holds: mine });
+        id
+    }
+
+    /// Task `me` waits until every task in `ids` has ended.
+    pub fn join(&self, me: usize, ids: &[usize]) {
+        let mut st = self.lock();
+        if let Some(t) = st.tasks.get_mut(&me) {
+            t.state = StageState::Joining(ids.to_vec());
+        }
+        drop(st);
+        self.wait(me);
+    }
+
+    /// Waits until task `me` holds the baton for the first time.
     pub fn begin(&self, me: usize) {
         let mut st = self.lock();
         while st.current != me {
             st = self.turn.wait(st).unwrap_or_else(|p| p.into_inner());
         }
-        st.stages[me] = StageState::Running;
+        if let Some(t) = st.tasks.get_mut(&me) {
+            t.state = StageState::Running;
+        }
     }
 
     fn runnable(st: &State, i: usize) -> bool {
-        match st.stages[i] {
+        let Some(t) = st.tasks.get(&i) else { return false };
+        match &t.state {
             StageState::NotStarted => true,
-            StageState::Reading(p) => !st.pipes[p].buf.is_empty() || !st.pipes[p].writer_open,
-            StageState::Writing(p) => st.pipes[p].buf.len() < PIPE_CAPACITY || !st.pipes[p].reader_open,
-            StageState::Running | StageState::Done => false,
+            StageState::Reading(p) => st.pipes.get(p).is_none_or(|p| !p.buf.is_empty() || p.writers == 0),
+            StageState::Writing(p) => st.pipes.get(p).is_none_or(|p| p.buf.len() < PIPE_CAPACITY || p.readers == 0),
+            StageState::Joining(ids) => ids.iter().all(|id| !st.tasks.contains_key(id)),
+            StageState::Running => false,
         }
     }
 
-    /// Hands the baton to the lowest-numbered stage that can go on.
+    /// Hands the baton to the lowest-numbered task that can go on.
     fn pass(&self, st: &mut State) {
-        if let Some(next) = (0..st.stages.len()).find(|&i| Self::runnable(st, i)) {
+        if let Some(next) = st.tasks.keys().copied().find(|&i| Self::runnable(st, i)) {
             st.current = next;
             self.turn.notify_all();
         }
-        // No stage can go on: every stage is done (a linear pipeline cannot
-        // deadlock: a reader waits only on an empty pipe, a writer only on a
-        // full one).
+        // No task can go on: every task has ended (pipelines cannot
+        // deadlock: a reader waits only on an empty pipe with a live
+        // writer, a writer only on a full one with a live reader, and a
+        // task joins only tasks it spawned).
     }
 
-    /// Stage `me` waits (after [`PipeIo::Wait`]) until it can go on.
+    /// Task `me` waits (after [`PipeIo::Wait`]) until it can go on.
     pub fn wait(&self, me: usize) {
         let mut st = self.lock();
         if Self::runnable(&st, me) {
-            st.stages[me] = StageState::Running;
+            if let Some(t) = st.tasks.get_mut(&me) {
+                t.state = StageState::Running;
+            }
             return;
         }
         self.pass(&mut st);
         while st.current != me {
             st = self.turn.wait(st).unwrap_or_else(|p| p.into_inner());
         }
-        st.stages[me] = StageState::Running;
+        if let Some(t) = st.tasks.get_mut(&me) {
+            t.state = StageState::Running;
+        }
     }
 
-    /// Stage `me` waits until pipe `p` has something to read or its writer
-    /// has ended (a poll on its stdin).
+    /// Task `me` waits until pipe `p` has something to read or its writers
+    /// have ended (a poll on its stdin).
     pub fn wait_readable(&self, me: usize, p: usize) {
-        self.lock().stages[me] = StageState::Reading(p);
+        if let Some(t) = self.lock().tasks.get_mut(&me) {
+            t.state = StageState::Reading(p);
+        }
         self.wait(me);
     }
 
-    /// Stage `me` has ended: its pipe ends close and the next stage runs.
+    /// Task `me` has ended: the pipe ends it held are released and the next
+    /// task runs.
     pub fn finish(&self, me: usize) {
         let mut st = self.lock();
-        st.stages[me] = StageState::Done;
-        if me > 0 {
-            st.pipes[me - 1].reader_open = false;
-            st.pipes[me - 1].buf.clear();
-        }
-        if me < st.pipes.len() {
-            st.pipes[me].writer_open = false;
+        if let Some(t) = st.tasks.remove(&me) {
+            for (p, end) in t.holds {
+                let gone = match st.pipes.get_mut(&p) {
+                    Some(pipe) => {
+                        match end {
+                            End::Read => {
+                                pipe.readers -= 1;
+                                if pipe.readers == 0 {
+                                    pipe.buf.clear();
+                                }
+                            }
+                            End::Write => pipe.writers -= 1,
+                        }
+                        pipe.readers == 0 && pipe.writers == 0
+                    }
+                    None => false,
+                };
+                if gone {
+                    st.pipes.remove(&p);
+                }
+            }
         }
         self.pass(&mut st);
     }
 
-    /// Closes the read end of pipe `p` (a guest closed its stdin).
-    pub fn close_reader(&self, p: usize) {
+    /// A new capture (the output of a command substitution).
+    pub fn new_capture(&self) -> usize {
         let mut st = self.lock();
-        st.pipes[p].reader_open = false;
-        st.pipes[p].buf.clear();
+        let id = st.next_capture;
+        st.next_capture += 1;
+        st.captures.insert(id, Vec::new());
+        id
     }
 
-    pub fn close_writer(&self, p: usize) {
-        self.lock().pipes[p].writer_open = false;
+    /// How many bytes all captures of the line may hold.
+    pub fn set_capture_room(&self, bytes: u64) {
+        self.lock().capture_room = bytes;
+    }
+
+    /// Appends to capture `k`; false (nothing kept) past the line's room.
+    pub fn capture_write(&self, k: usize, data: &[u8]) -> bool {
+        let mut st = self.lock();
+        if (data.len() as u64) > st.capture_room {
+            return false;
+        }
+        st.capture_room -= data.len() as u64;
+        st.captures.entry(k).or_default().extend_from_slice(data);
+        true
+    }
+
+    pub fn note_capture_overflow(&self) {
+        self.capture_overflow.store(true, Ordering::Relaxed);
+    }
+
+    pub fn capture_overflowed(&self) -> bool {
+        self.capture_overflow.load(Ordering::Relaxed)
+    }
+
+    /// A new open file description at offset `pos`.
+    pub fn new_ofd(&self, pos: u64) -> usize {
+        let mut st = self.lock();
+        st.ofds.push(pos);
+        st.ofds.len() - 1
+    }
+
+    pub fn ofd_get(&self, o: usize) -> u64 {
+        self.lock().ofds.get(o).copied().unwrap_or(0)
+    }
+
+    pub fn ofd_set(&self, o: usize, pos: u64) {
+        if let Some(p) = self.lock().ofds.get_mut(o) {
+            *p = pos;
+        }
+    }
+
+    /// Takes capture `k`'s bytes and gives their room back.
+    pub fn capture_take(&self, k: usize) -> Vec<u8> {
+        let mut st = self.lock();
+        let v = st.captures.remove(&k).unwrap_or_default();
+        st.capture_room = st.capture_room.saturating_add(v.len() as u64);
+        v
     }
 
     /// Reads from pipe `p` into `buf`: what is there, 0 at end of input, or
     /// Wait when the pipe is empty and its writer still runs.
     pub fn try_read(&self, me: usize, p: usize, buf: &mut [u8]) -> PipeIo {
         let mut st = self.lock();
-        let pipe = &mut st.pipes[p];
+        let Some(pipe) = st.pipes.get_mut(&p) else { return PipeIo::Done(0) };
         if buf.is_empty() {
             return PipeIo::Done(0);
         }
         if pipe.buf.is_empty() {
-            if !pipe.writer_open {
+            if pipe.writers == 0 {
                 return PipeIo::Done(0);
             }
-            st.stages[me] = StageState::Reading(p);
+            if let Some(t) = st.tasks.get_mut(&me) {
+                t.state = StageState::Reading(p);
+            }
             return PipeIo::Wait;
         }
         let n = buf.len().min(pipe.buf.len());
@@ -287,11 +444,31 @@ impl Line {
         PipeIo::Done(n)
     }
 
+    /// Moves bytes of pipe `p` into `out` up to and including the first
+    /// `delim` (as a shell's `read` does, never taking more): Done(n) with
+    /// the bytes moved (0 at end of input), or Wait.
+    pub fn try_read_until(&self, me: usize, p: usize, delim: u8, out: &mut Vec<u8>) -> PipeIo {
+        let mut st = self.lock();
+        let Some(pipe) = st.pipes.get_mut(&p) else { return PipeIo::Done(0) };
+        if pipe.buf.is_empty() {
+            if pipe.writers == 0 {
+                return PipeIo::Done(0);
+            }
+            if let Some(t) = st.tasks.get_mut(&me) {
+                t.state = StageState::Reading(p);
+            }
+            return PipeIo::Wait;
+        }
+        let n = pipe.buf.iter().position(|&b| b == delim).map(|i| i + 1).unwrap_or(pipe.buf.len());
+        out.extend(pipe.buf.drain(..n));
+        PipeIo::Done(n)
+    }
+
     /// Bytes ready to read in pipe `p` (for poll), or None if empty with a live writer.
     pub fn readable(&self, p: usize) -> Option<u64> {
         let st = self.lock();
-        let pipe = &st.pipes[p];
-        if pipe.buf.is_empty() && pipe.writer_open {
+        let Some(pipe) = st.pipes.get(&p) else { return Some(0) };
+        if pipe.buf.is_empty() && pipe.writers > 0 {
             None
         } else {
             Some(pipe.buf.len() as u64)
@@ -302,8 +479,8 @@ impl Line {
     /// Wait when it is full, or Broken when its reader has gone.
     pub fn try_write(&self, me: usize, p: usize, data: &[u8]) -> PipeIo {
         let mut st = self.lock();
-        let pipe = &mut st.pipes[p];
-        if !pipe.reader_open {
+        let Some(pipe) = st.pipes.get_mut(&p) else { return PipeIo::Broken };
+        if pipe.readers == 0 {
             return PipeIo::Broken;
         }
         if data.is_empty() {
@@ -311,7 +488,9 @@ impl Line {
         }
         let room = PIPE_CAPACITY.saturating_sub(pipe.buf.len());
         if room == 0 {
-            st.stages[me] = StageState::Writing(p);
+            if let Some(t) = st.tasks.get_mut(&me) {
+                t.state = StageState::Writing(p);
+            }
             return PipeIo::Wait;
         }
         let n = room.min(data.len());
@@ -373,68 +552,133 @@ mod tests {
     #[test]
     fn a_pipeline_streams_more_than_a_pipe_holds_in_a_fixed_order() {
         let l = line();
-        l.start_pipeline(2);
+        let p = l.new_pipe();
+        let w = l.spawn(&[(p, End::Write)]);
+        let r = l.spawn(&[(p, End::Read)]);
         let total = PIPE_CAPACITY * 5 + 17;
         let l2 = l.clone();
         let reader = std::thread::spawn(move || {
-            l2.begin(1);
-            let r = l2.read_to_end(1, 0, usize::MAX);
-            l2.finish(1);
-            r.unwrap().len()
+            l2.begin(r);
+            let got = l2.read_to_end(r, p, usize::MAX);
+            l2.finish(r);
+            got.unwrap().len()
         });
-        l.begin(0);
-        assert!(l.write_all(0, 0, &vec![7u8; total]));
-        l.finish(0);
+        let l3 = l.clone();
+        let writer = std::thread::spawn(move || {
+            l3.begin(w);
+            assert!(l3.write_all(w, p, &vec![7u8; total]));
+            l3.finish(w);
+        });
+        l.join(0, &[w, r]);
+        writer.join().unwrap();
         assert_eq!(reader.join().unwrap(), total);
     }
 
     #[test]
     fn a_writer_whose_reader_is_gone_is_told_so() {
         let l = line();
-        l.start_pipeline(2);
+        let p = l.new_pipe();
+        let w = l.spawn(&[(p, End::Write)]);
+        let r = l.spawn(&[(p, End::Read)]);
         let l2 = l.clone();
         let reader = std::thread::spawn(move || {
-            l2.begin(1);
+            l2.begin(r);
             let mut b = [0u8; 10];
             let n = loop {
-                match l2.try_read(1, 0, &mut b) {
+                match l2.try_read(r, p, &mut b) {
                     PipeIo::Done(n) => break n,
-                    PipeIo::Wait => l2.wait(1),
+                    PipeIo::Wait => l2.wait(r),
                     PipeIo::Broken => unreachable!(),
                 }
             };
-            l2.finish(1);
+            l2.finish(r);
             n
         });
-        l.begin(0);
-        // The first 64 KiB fit; the reader then takes 10 bytes and leaves.
-        assert!(!l.write_all(0, 0, &vec![1u8; PIPE_CAPACITY * 3]));
-        l.finish(0);
+        let l3 = l.clone();
+        let writer = std::thread::spawn(move || {
+            l3.begin(w);
+            // The first 64 KiB fit; the reader then takes 10 bytes and leaves.
+            let ok = l3.write_all(w, p, &vec![1u8; PIPE_CAPACITY * 3]);
+            l3.finish(w);
+            ok
+        });
+        l.join(0, &[w, r]);
+        assert!(!writer.join().unwrap());
         assert_eq!(reader.join().unwrap(), 10);
     }
 
     #[test]
     fn a_stage_waiting_for_input_is_resumed_when_it_arrives() {
         let l = line();
-        l.start_pipeline(2);
+        let p = l.new_pipe();
+        // The reader is spawned first, so it runs first and must wait.
+        let r = l.spawn(&[(p, End::Read)]);
+        let w = l.spawn(&[(p, End::Write)]);
         let l2 = l.clone();
         let reader = std::thread::spawn(move || {
-            l2.begin(1);
+            l2.begin(r);
             // As a poll on stdin does: wait for data, then read it.
-            l2.wait_readable(1, 0);
+            l2.wait_readable(r, p);
             let mut b = [0u8; 8];
-            let n = match l2.try_read(1, 0, &mut b) {
+            let n = match l2.try_read(r, p, &mut b) {
                 PipeIo::Done(n) => n,
                 _ => 0,
             };
-            l2.finish(1);
+            l2.finish(r);
             n
         });
-        l.begin(0);
-        // Stage 0 hands over once (waiting for room is not needed: it ends).
-        assert!(l.write_all(0, 0, b"abc"));
-        l.finish(0);
+        let l3 = l.clone();
+        let writer = std::thread::spawn(move || {
+            l3.begin(w);
+            assert!(l3.write_all(w, p, b"abc"));
+            l3.finish(w);
+        });
+        l.join(0, &[r, w]);
+        writer.join().unwrap();
         assert_eq!(reader.join().unwrap(), 3);
+    }
+
+    #[test]
+    fn a_line_read_takes_no_more_than_one_line() {
+        let l = line();
+        let p = l.new_pipe();
+        let w = l.spawn(&[(p, End::Write)]);
+        let l3 = l.clone();
+        let writer = std::thread::spawn(move || {
+            l3.begin(w);
+            assert!(l3.write_all(w, p, b"one\ntwo\n"));
+            l3.finish(w);
+        });
+        // Task 0 reads after the writer has ended: nothing holds the read end,
+        // so hold it through a reader task instead.
+        let r = l.spawn(&[(p, End::Read)]);
+        let l2 = l.clone();
+        let reader = std::thread::spawn(move || {
+            l2.begin(r);
+            let mut a = Vec::new();
+            while let PipeIo::Wait = l2.try_read_until(r, p, b'\n', &mut a) {
+                l2.wait(r);
+            }
+            let mut b = Vec::new();
+            let _ = l2.try_read_until(r, p, b'\n', &mut b);
+            l2.finish(r);
+            (a, b)
+        });
+        l.join(0, &[w, r]);
+        writer.join().unwrap();
+        assert_eq!(reader.join().unwrap(), (b"one\n".to_vec(), b"two\n".to_vec()));
+    }
+
+    #[test]
+    fn captures_are_bounded_by_the_room_the_line_gives_them() {
+        let l = line();
+        l.set_capture_room(10);
+        let k = l.new_capture();
+        assert!(l.capture_write(k, b"12345678"));
+        assert!(!l.capture_write(k, b"abc"));
+        assert_eq!(l.capture_take(k), b"12345678");
+        let k2 = l.new_capture();
+        assert!(l.capture_write(k2, b"0123456789"));
     }
 
     #[test]

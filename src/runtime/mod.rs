@@ -83,6 +83,20 @@ pub struct Limits {
     pub stderr_bytes: usize,
     pub tree_bytes: u64,
     pub tree_files: usize,
+    /// Program runs (WASI or native) one line may start.
+    #[serde(default = "default_max_runs")]
+    pub max_runs: u64,
+    /// Pathname expansion (`*`, `?`, `[...]`); off gives shlex-only words.
+    #[serde(default = "default_glob")]
+    pub glob: bool,
+}
+
+fn default_max_runs() -> u64 {
+    10_000
+}
+
+fn default_glob() -> bool {
+    true
 }
 
 impl Default for Limits {
@@ -96,6 +110,8 @@ impl Default for Limits {
             stderr_bytes: 256 << 10,
             tree_bytes: 64 << 20,
             tree_files: 10_000,
+            max_runs: default_max_runs(),
+            glob: default_glob(),
         }
     }
 }
@@ -134,6 +150,8 @@ impl Limits {
         if let Some(v) = get("stderr_bytes") { self.stderr_bytes = v as usize; }
         if let Some(v) = get("tree_bytes") { self.tree_bytes = v; }
         if let Some(v) = get("tree_files") { self.tree_files = v as usize; }
+        if let Some(v) = get("max_runs") { self.max_runs = v; }
+        if let Some(v) = map.get("glob").and_then(|v| v.as_bool()) { self.glob = v; }
     }
 }
 

@@ -69,12 +69,17 @@ pub const SIGPIPE_STATUS: i32 = 141;
 pub enum Stdio {
     /// Empty input.
     Null,
-    /// The terminal (stdout or stderr of the line, capped).
+    /// The terminal's stdout (the line's capped stdout).
     Terminal,
-    /// Pipe number N (pipe N joins stage N to stage N + 1).
+    /// The terminal's stderr (the line's capped stderr).
+    TerminalErr,
+    /// Pipe number N of the line (see [`Line::new_pipe`]).
     Pipe(usize),
-    /// A file of the session (`< f`, `> f`, `>> f`).
-    File { ino: Ino, append: bool },
+    /// Capture number N: a command substitution's output.
+    Capture(usize),
+    /// A file of the session (`< f`, `> f`, `>> f`); `ofd` is the line's
+    /// open file description, whose offset every user of the redirection shares.
+    File { ino: Ino, append: bool, ofd: usize },
 }
 
 /// Everything one WASI stage needs.
@@ -85,6 +90,7 @@ pub struct StageSpec<'a> {
     pub stage: usize,
     pub stdin: Stdio,
     pub stdout: Stdio,
+    pub stderr: Stdio,
     /// Seed of this stage's randomness (derived from the command's recorded seed).
     pub seed: [u8; 32],
     pub memory_bytes: u64,
@@ -107,7 +113,7 @@ pub struct StageEnd {
 enum Desc {
     In(Stdio),
     Out(Stdio),
-    File { ino: Ino, pos: u64, read: bool, write: bool, append: bool, nonblock: bool },
+    File { ino: Ino, pos: u64, read: bool, write: bool, append: bool, nonblock: bool, ofd: Option<usize> },
     Dir { ino: Ino, preopen: Option<String> },
 }
 
@@ -269,16 +275,16 @@ impl WasiRuntime {
         let fuel_before = line.budget.used();
         let mut fds = BTreeMap::new();
         let open_std = |s: Stdio, input: bool| match s {
-            Stdio::File { ino, append } => {
+            Stdio::File { ino, append, ofd } => {
                 vfs.lock().unwrap().opened(ino);
-                Desc::File { ino, pos: 0, read: input, write: !input, append, nonblock: false }
+                Desc::File { ino, pos: line.ofd_get(ofd), read: input, write: !input, append, nonblock: false, ofd: Some(ofd) }
             }
             other if input => Desc::In(other),
             other => Desc::Out(other),
         };
         fds.insert(0, open_std(spec.stdin, true));
         fds.insert(1, open_std(spec.stdout, false));
-        fds.insert(2, Desc::Out(Stdio::Terminal));
+        fds.insert(2, open_std(spec.stderr, false));
         fds.insert(3, Desc::Dir { ino: ROOT, preopen: Some("/".into()) });
         // Each top-level directory is also preopened under its own name, as
         // `wasmtime --dir NAME` would: programs that look for a preopen by
@@ -336,9 +342,13 @@ impl WasiRuntime {
         let left = store.get_fuel().unwrap_or(0);
         let given = store.data().given;
         line.budget.spend(given.saturating_sub(left));
-        // Close what the guest left open (pipe ends, file references).
+        // Close what the guest left open (file references); a redirection's
+        // shared offset moves to where the guest left it.
         let fds = std::mem::take(&mut store.data_mut().fds);
         for (_, d) in fds {
+            if let Desc::File { pos, ofd: Some(o), .. } = &d {
+                line.ofd_set(*o, *pos);
+            }
             close_desc(store.data(), d);
         }
         let data = store.data();
@@ -375,8 +385,7 @@ impl WasiRuntime {
 
 fn close_desc(ctx: &Ctx, d: Desc) {
     match d {
-        Desc::In(Stdio::Pipe(p)) => ctx.line.close_reader(p),
-        Desc::Out(Stdio::Pipe(p)) => ctx.line.close_writer(p),
+        // Pipe ends belong to the task, which releases them when it ends.
         Desc::File { ino, .. } | Desc::Dir { ino, preopen: None } => ctx.vfs.lock().unwrap().closed(ino),
         _ => {}
     }
@@ -1192,7 +1201,7 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
             }
             _ => {
                 v.opened(ino);
-                Desc::File { ino, pos: 0, read: read_mode, write: write_mode, append: fdflags & FDFLAGS_APPEND != 0, nonblock: fdflags & FDFLAGS_NONBLOCK != 0 }
+                Desc::File { ino, pos: 0, read: read_mode, write: write_mode, append: fdflags & FDFLAGS_APPEND != 0, nonblock: fdflags & FDFLAGS_NONBLOCK != 0, ofd: None }
             }
         };
         drop(v);
@@ -1369,11 +1378,20 @@ fn write(caller: &mut Caller<'_, Ctx>, fd: i32, iovs: i32, n: i32, at: Option<u6
                 return Err(Errno::Spipe.into());
             }
             match stream {
-                Stdio::Terminal => {
+                Stdio::Terminal | Stdio::TerminalErr => {
                     let line = caller.data().line.clone();
-                    let sink = if fd == 2 { &line.stderr } else { &line.stdout };
+                    let sink = if matches!(stream, Stdio::TerminalErr) { &line.stderr } else { &line.stdout };
                     sink.lock().unwrap().push(&data);
                     Ok(data.len())
+                }
+                Stdio::Capture(k) => {
+                    let line = caller.data().line.clone();
+                    if line.capture_write(k, &data) {
+                        Ok(data.len())
+                    } else {
+                        line.note_capture_overflow();
+                        Err(Fail::Trap(BrokenPipe.into()))
+                    }
                 }
                 Stdio::Pipe(p) => {
                     let mut rest = &data[..];

@@ -22,7 +22,7 @@ async fn redirections_write_append_and_read_session_files() {
     u.run(s, "echo over > ../f").await;
     assert_eq!(u.run(s, "cat /f").await.stdout(), "over\n", "> truncates");
     let e = u.run(s, "cat < missing").await;
-    assert_eq!(e.exit_code, Some(1));
+    assert_eq!(e.exit_code, Some(2), "a failed redirection is status 2, as in dash");
     assert!(e.stderr().contains("missing: No such file or directory"), "{}", e.stderr());
     let e = u.run(s, "echo x > /").await;
     assert!(e.stderr().contains("Is a directory"), "{}", e.stderr());
@@ -108,7 +108,7 @@ async fn redirections_never_follow_links_out_of_the_session() {
     assert_eq!(u.run(s, "nln -s /tmp dirlink").await.exit_code, Some(0));
     for line in ["echo pwned > link", "echo pwned >> link", "echo pwned > dirlink/x", "cat < link", "wc -c < dirlink/x"] {
         let c = u.run(s, line).await;
-        assert_eq!(c.exit_code, Some(1), "{line}: {}", c.stderr());
+        assert_eq!(c.exit_code, Some(2), "{line}: a failed redirection is status 2, as in dash: {}", c.stderr());
         assert!(c.stderr().contains("symbolic link") || c.stderr().contains("No such file"), "{line}: {}", c.stderr());
     }
     assert_eq!(std::fs::read_to_string(victim.path()).unwrap(), "untouched");

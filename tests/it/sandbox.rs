@@ -116,7 +116,7 @@ async fn exit_codes_pass_through_including_126_and_above() {
         let c = u.run(s, &format!("exitwith {code}")).await;
         assert_eq!((c.outcome(), c.exit_code), ("exited", Some(code)));
     }
-    let t = u.run(s, "trap").await;
+    let t = u.run(s, "unreachable").await;
     assert_eq!((t.outcome(), t.exit_code), ("trap", Some(134)));
     assert!(t.stderr().contains("unreachable"), "{}", t.stderr());
 }
