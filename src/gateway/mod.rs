@@ -49,7 +49,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 
-pub use config::{resolve_listen, GatewayConfig, PreRequest, QualifiedName, DEFAULT_LISTEN};
+pub use config::{resolve_listen, Cidr, GatewayConfig, PreRequest, QualifiedName, DEFAULT_LISTEN};
 pub use error::ApiError;
 
 /// Shared by every request.
