@@ -991,6 +991,29 @@ mod tests {
     }
 
     #[test]
+    fn forwarding_headers_are_believed_only_from_trusted_proxies() {
+        use crate::gateway::config::Cidr;
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 203.0.113.5, 10.0.0.2"));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        h.insert("x-forwarded-host", HeaderValue::from_static("shell.example"));
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        // Untrusted peer: its own address, http, no forwarded host.
+        let o = client_origin(&[], peer, &h);
+        assert_eq!(o, ClientOrigin { address: peer, proto: "http".into(), host: None });
+        let json: Value = serde_json::from_str(&headers_json(&h, &o)).unwrap();
+        assert_eq!((json["x-forwarded-for"].as_str(), json["x-forwarded-proto"].as_str()), (Some("10.0.0.1"), Some("http")));
+        assert!(json.get("x-forwarded-host").is_none());
+        // Trusted proxies: walked from the right past 10.0.0.0/8 to the client.
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let o = client_origin(&trusted, peer, &h);
+        assert_eq!((o.address.to_string(), o.proto.as_str(), o.host.as_deref()), ("203.0.113.5".into(), "https", Some("shell.example")));
+        // A hop that is not an address stops the walk at the last good one.
+        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.5, junk, 10.0.0.2"));
+        assert_eq!(client_origin(&trusted, peer, &h).address.to_string(), "10.0.0.2");
+    }
+
+    #[test]
     fn accept_order_and_negotiation() {
         let mut h = HeaderMap::new();
         h.insert(header::ACCEPT, HeaderValue::from_static("text/html;q=0.5, application/json, text/csv;q=0"));
