@@ -64,6 +64,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (4, "0004_execution_core", include_str!("../sql/migrations/0004_execution_core.sql")),
     (5, "0005_tree_objects", include_str!("../sql/migrations/0005_tree_objects.sql")),
     (6, "0006_plans", include_str!("../sql/migrations/0006_plans.sql")),
+    (9, "0009_login_security", include_str!("../sql/migrations/0009_login_security.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,
@@ -99,7 +100,7 @@ pub async fn upsert_user(client: &Client, name: &str, role: &str, password: Opti
     let row = client
         .query_one(
             "insert into pgshell.users (name, role, password_hash)
-             values ($1, $2::text::pgshell.user_role, case when $3::text is null then null else crypt($3, gen_salt('bf', 8)) end)
+             values ($1, $2::text::pgshell.user_role, case when $3::text is null then null else pgshell.bcrypt($3, pgshell.bcrypt_salt()) end)
              on conflict (name) do update set role = excluded.role,
                  password_hash = coalesce(excluded.password_hash, pgshell.users.password_hash)
              returning (xmax = 0) as created",

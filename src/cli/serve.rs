@@ -27,8 +27,10 @@ impl Serve {
         if let Some(l) = &self.listen {
             config.listen = parse_listen(l)?;
         }
-        // DATABASE_URL / PG_CONN, else PGRST_DB_URI, else the embedded cluster.
-        let explicit = self.db.explicit().or_else(|| Some(config.db_uri.clone()).filter(|s| !s.trim().is_empty()));
+        // PGRST_DB_URI (environment or config file), else DATABASE_URL / PG_CONN,
+        // else the embedded cluster. Given a superuser's connection, the gateway
+        // logs in as pgshell_authenticator instead (src/gateway/mod.rs).
+        let explicit = Some(config.db_uri.clone()).filter(|s| !s.trim().is_empty()).or_else(|| self.db.explicit());
         let cluster = match explicit {
             Some(uri) => {
                 config.db_uri = uri;

@@ -31,7 +31,14 @@ impl Up {
         crate::db::register_bundled(&mut client, self.with_fixtures).await?;
         super::user::announce_first_admin(&client).await?;
         let ex = InProcessExecutor::start(self.executor.config(target.conninfo.clone())?)?;
-        let mut gw_config = crate::gateway::GatewayConfig::load(self.config.as_deref())?.with_db(target.conninfo.clone());
+        // The gateway's own login: PGRST_DB_URI (or the config file's db-uri)
+        // when given, else this database. A superuser's connection is never
+        // used for requests: the gateway then logs in as the NOINHERIT
+        // pgshell_authenticator (src/gateway/mod.rs).
+        let mut gw_config = crate::gateway::GatewayConfig::load(self.config.as_deref())?;
+        if gw_config.db_uri.trim().is_empty() {
+            gw_config.db_uri = target.conninfo.clone();
+        }
         if let Some(l) = &self.listen {
             gw_config.listen = super::serve::parse_listen(l)?;
         }

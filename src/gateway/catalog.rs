@@ -1,7 +1,10 @@
 //! The schema cache: the functions of the exposed schemas as pg_catalog
 //! describes them (names, input parameters and their types, how many have
 //! defaults, set-returning or not, return type, volatility), the roles a
-//! request may switch to, and whether the pre-request function exists.
+//! request may switch to (those the gateway's login is a member of, directly
+//! or through other roles, that are neither superusers nor logins: as
+//! PostgREST is deployed, the NOINHERIT authenticator is a member of exactly
+//! the request roles), and whether the pre-request function exists.
 //!
 //! Reloaded on `NOTIFY pgrst, 'reload schema'` (PostgREST's channel and
 //! payload; an empty payload too) and when a request misses. Concurrent misses
@@ -64,13 +67,20 @@ impl Routine {
     }
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RoleInfo {
+    pub superuser: bool,
+    /// A request may switch to it (a token's role claim, the anonymous role).
+    pub request_role: bool,
+}
+
 /// One load of the catalog.
 #[derive(Debug, Default)]
 pub struct Catalog {
     /// (schema, name) → overloads.
     pub routines: HashMap<(String, String), Vec<Arc<Routine>>>,
-    /// rolname → rolsuper.
-    pub roles: HashMap<String, bool>,
+    /// Every role by name.
+    pub roles: HashMap<String, RoleInfo>,
     /// The pre-request function to call, if any.
     pub pre_request: Option<QualifiedName>,
 }
@@ -98,7 +108,13 @@ join pg_namespace n on n.oid = p.pronamespace
 join pg_type t on t.oid = p.prorettype
 where n.nspname = any($1::text[]) and p.prokind = 'f'";
 
-const ROLES_SQL: &str = "select rolname::text, rolsuper from pg_roles";
+const ROLES_SQL: &str = "
+with recursive m(oid) as (
+    select a.roleid from pg_auth_members a join pg_roles s on s.oid = a.member where s.rolname = session_user
+    union
+    select a.roleid from pg_auth_members a join m on a.member = m.oid)
+select r.rolname::text, r.rolsuper, (r.oid in (select oid from m)) and not r.rolsuper and not r.rolcanlogin
+from pg_roles r";
 
 const PRE_REQUEST_SQL: &str = "
 select exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -157,7 +173,12 @@ impl CatalogCache {
             let r = routine_from_row(&row);
             routines.entry((r.schema.clone(), r.name.clone())).or_default().push(Arc::new(r));
         }
-        let roles = tx.query(ROLES_SQL, &[]).await?.iter().map(|r| (r.get::<_, String>(0), r.get::<_, bool>(1))).collect();
+        let roles = tx
+            .query(ROLES_SQL, &[])
+            .await?
+            .iter()
+            .map(|r| (r.get::<_, String>(0), RoleInfo { superuser: r.get(1), request_role: r.get(2) }))
+            .collect();
         let pre_request = match &self.pre_request {
             PreRequest::Off => None,
             PreRequest::Always(q) => Some(q.clone()),
@@ -174,10 +195,10 @@ impl CatalogCache {
     /// LISTENs on `channel` and reloads on PostgREST's payloads, reconnecting
     /// (and reloading, since notifications may have been missed) when the
     /// connection drops. Runs until aborted.
-    pub async fn listen(self: Arc<Self>, conninfo: String, channel: String) {
+    pub async fn listen(self: Arc<Self>, pg: tokio_postgres::Config, channel: String) {
         let mut backoff = Duration::from_millis(200);
         loop {
-            match crate::db::connect(&conninfo).await {
+            match connect_listener(&pg).await {
                 Ok((client, mut rx)) => {
                     let listen = format!("listen \"{}\"", channel.replace('"', "\"\""));
                     if let Err(e) = client.batch_execute(&listen).await {
@@ -204,6 +225,28 @@ impl CatalogCache {
             backoff = (backoff * 2).min(Duration::from_secs(10));
         }
     }
+}
+
+/// A connection (as the gateway's login) whose notifications arrive on the receiver.
+async fn connect_listener(
+    pg: &tokio_postgres::Config,
+) -> Result<(tokio_postgres::Client, tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>)> {
+    use futures_util::StreamExt;
+    let (client, mut conn) = pg.connect(tokio_postgres::NoTls).await.context("connecting to PostgreSQL")?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
+        while let Some(msg) = messages.next().await {
+            match msg {
+                Ok(tokio_postgres::AsyncMessage::Notification(n)) => {
+                    let _ = tx.send(n);
+                }
+                Ok(_) => {}
+                Err(_) => break,
+            }
+        }
+    });
+    Ok((client, rx))
 }
 
 fn routine_from_row(row: &tokio_postgres::Row) -> Routine {

@@ -4,10 +4,12 @@
 //! validated once into [`GatewayConfig`]; the rest of the gateway reads only that.
 //!
 //! Settings pg_shell adds (PostgREST has no equivalent): `PG_SHELL_HTML_DIR`,
-//! `PG_SHELL_STATEMENT_TIMEOUT` (seconds) and `PG_SHELL_BODY_LIMIT` (bytes).
+//! `PG_SHELL_STATEMENT_TIMEOUT` (seconds), `PG_SHELL_BODY_LIMIT` (bytes) and
+//! `PG_SHELL_TRUSTED_PROXIES` (addresses or CIDR ranges whose X-Forwarded-*
+//! headers are believed).
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -72,6 +74,49 @@ pub struct GatewayConfig {
     pub body_limit: usize,
     /// Serve html/ from this directory instead of the copy built into the binary.
     pub html_dir: Option<PathBuf>,
+    /// Peers whose X-Forwarded-For / -Proto / -Host are believed (PG_SHELL_TRUSTED_PROXIES).
+    /// From anyone else those headers are replaced by what the connection says.
+    pub trusted_proxies: Vec<Cidr>,
+}
+
+/// An address range: `10.0.0.0/8`, `::1`, `fd00::/8`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cidr {
+    addr: IpAddr,
+    prefix: u8,
+}
+
+impl Cidr {
+    pub fn parse(s: &str) -> Result<Cidr> {
+        let s = s.trim();
+        let (a, p) = match s.split_once('/') {
+            Some((a, p)) => (a, Some(p)),
+            None => (s, None),
+        };
+        let addr: IpAddr = a.trim().trim_start_matches('[').trim_end_matches(']').parse()
+            .map_err(|_| anyhow!("not an IP address: {a:?}"))?;
+        let addr = addr.to_canonical();
+        let max = if addr.is_ipv4() { 32 } else { 128 };
+        let prefix = match p {
+            Some(p) => p.trim().parse::<u8>().ok().filter(|n| *n <= max).ok_or_else(|| anyhow!("bad prefix length in {s:?}"))?,
+            None => max,
+        };
+        Ok(Cidr { addr, prefix })
+    }
+
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        match (self.addr, ip.to_canonical()) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = if self.prefix == 0 { 0 } else { u32::MAX << (32 - self.prefix) };
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = if self.prefix == 0 { 0 } else { u128::MAX << (128 - self.prefix) };
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
+    }
 }
 
 impl GatewayConfig {
@@ -94,6 +139,7 @@ impl GatewayConfig {
             statement_timeout: Duration::from_secs(10),
             body_limit: 1 << 20,
             html_dir: None,
+            trusted_proxies: Vec::new(),
         }
     }
 
@@ -225,6 +271,13 @@ impl GatewayConfig {
         }
         if let Some(s) = env("PG_SHELL_HTML_DIR").filter(|s| !s.trim().is_empty()) {
             c.html_dir = Some(PathBuf::from(s));
+        }
+        if let Some(s) = env("PG_SHELL_TRUSTED_PROXIES") {
+            c.trusted_proxies = split_list(&s)
+                .iter()
+                .map(|x| Cidr::parse(x))
+                .collect::<Result<_>>()
+                .context("PG_SHELL_TRUSTED_PROXIES: a comma-separated list of addresses or CIDR ranges")?;
         }
         c.validate()?;
         Ok(c)
@@ -426,6 +479,17 @@ mod tests {
         assert!(cfg(None, &[("PG_SHELL_STATEMENT_TIMEOUT", "0")]).is_err());
         assert!(cfg(Some("db-uri \"x\""), &[]).is_err());
         assert!(cfg(Some("db-uri = \"x"), &[]).is_err());
+    }
+
+    #[test]
+    fn trusted_proxies() {
+        let c = cfg(None, &[("PG_SHELL_TRUSTED_PROXIES", "10.0.0.0/8, ::1, 192.168.1.7")]).unwrap();
+        let has = |ip: &str| c.trusted_proxies.iter().any(|n| n.contains(ip.parse().unwrap()));
+        assert!(has("10.200.3.4") && has("::1") && has("192.168.1.7") && has("::ffff:10.0.0.1"));
+        assert!(!has("11.0.0.1") && !has("192.168.1.8") && !has("::2"));
+        assert!(cfg(None, &[("PG_SHELL_TRUSTED_PROXIES", "10.0.0.0/33")]).is_err());
+        assert!(cfg(None, &[("PG_SHELL_TRUSTED_PROXIES", "example.com")]).is_err());
+        assert!(cfg(None, &[]).unwrap().trusted_proxies.is_empty());
     }
 
     #[test]

@@ -9,6 +9,13 @@
 //! cache), rpc.rs (resolution, negotiation, the call), jwt.rs (bearer tokens),
 //! error.rs (PostgREST's error bodies and SQLSTATE→HTTP table).
 //!
+//! Which database role it runs as: the login of PGRST_DB_URI, as PostgREST
+//! does, which should be the NOINHERIT `pgshell_authenticator` (a member of
+//! exactly the request roles). A superuser login is never used for requests:
+//! the gateway then logs in as `pgshell_authenticator` instead (same host,
+//! database and credentials source), so a token's role claim can only pick a
+//! role the authenticator is a member of.
+//!
 //! Why this stack:
 //! - axum 0.8 on hyper 1 and tokio: the tokio project's own router, thin over
 //!   hyper, with graceful shutdown built in; the process already runs on
@@ -36,13 +43,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use axum::extract::{Request, State};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get};
 use axum::Router;
 
-pub use config::{resolve_listen, GatewayConfig, PreRequest, QualifiedName, DEFAULT_LISTEN};
+pub use config::{resolve_listen, Cidr, GatewayConfig, PreRequest, QualifiedName, DEFAULT_LISTEN};
 pub use error::ApiError;
 
 /// Shared by every request.
@@ -52,6 +59,41 @@ pub(crate) struct App {
     catalog: Arc<catalog::CatalogCache>,
     /// search_path per exposed schema: the schema, then PGRST_DB_EXTRA_SEARCH_PATH.
     search_paths: HashMap<String, String>,
+}
+
+/// The role the gateway logs in as when it is given a superuser's connection.
+pub const AUTHENTICATOR: &str = "pgshell_authenticator";
+
+/// The Content-Security-Policy of every HTML response: scripts, styles and
+/// everything else from the gateway itself, no inline code, no framing.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+    connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// Adds the CSP and its companions to an HTML response.
+pub(crate) fn secure_html(headers: &mut axum::http::HeaderMap) {
+    use axum::http::HeaderValue;
+    let is_html = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("text/html"));
+    if is_html {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+        headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+}
+
+/// The gateway's login: (name, superuser, inherits).
+async fn login_role(pg: &tokio_postgres::Config) -> Result<(String, bool, bool)> {
+    let (client, conn) = pg.connect(tokio_postgres::NoTls).await?;
+    let task = tokio::spawn(conn);
+    let row = client
+        .query_one("select rolname::text, rolsuper, rolinherit from pg_roles where rolname = session_user", &[])
+        .await?;
+    drop(client);
+    let _ = task.await;
+    Ok((row.get(0), row.get(1), row.get(2)))
 }
 
 impl App {
@@ -84,8 +126,28 @@ impl Gateway {
             pg.application_name("pg_shell gateway");
         }
         pg.connect_timeout(Duration::from_secs(10));
+        let (mut login, superuser, inherit) = login_role(&pg).await.context("connecting to PostgreSQL")?;
+        if superuser {
+            tracing::info!(superuser = %login, authenticator = AUTHENTICATOR, "the gateway does not run as a superuser: logging in as the authenticator");
+            pg.user(AUTHENTICATOR);
+            let (l, s, i) = login_role(&pg).await.with_context(|| {
+                format!(
+                    "the gateway never runs as the superuser {login:?}; logging in as {AUTHENTICATOR} failed \
+                     (give it a password and set PGRST_DB_URI to its connection string, see docs/postgrest.md)"
+                )
+            })?;
+            if s {
+                bail!("{AUTHENTICATOR} is a superuser: the gateway refuses to run as one");
+            }
+            login = l;
+            if i {
+                tracing::warn!(login = %login, "the gateway's login inherits its roles' privileges: make it NOINHERIT (alter role ... noinherit)");
+            }
+        } else if inherit {
+            tracing::warn!(login = %login, "the gateway's login inherits its roles' privileges: make it NOINHERIT (alter role ... noinherit)");
+        }
         let manager = deadpool_postgres::Manager::from_config(
-            pg,
+            pg.clone(),
             tokio_postgres::NoTls,
             deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
         );
@@ -97,7 +159,13 @@ impl Gateway {
             .build()
             .context("building the connection pool")?;
         let catalog = Arc::new(catalog::CatalogCache::load(pool.clone(), &config).await.context("loading the schema cache")?);
-        let listener_task = tokio::spawn(catalog.clone().listen(config.db_uri.clone(), config.channel.clone()));
+        if let Some(anon) = &config.anon_role {
+            if !catalog.get().roles.get(anon).is_some_and(|r| r.request_role) {
+                bail!("the gateway's login {login} cannot switch to the anonymous role {anon}: grant {anon} to {login}");
+            }
+        }
+        tracing::info!(login = %login, "gateway database login");
+        let listener_task = tokio::spawn(catalog.clone().listen(pg, config.channel.clone()));
         let search_paths = config
             .schemas
             .iter()
@@ -134,19 +202,23 @@ impl Gateway {
             .fallback(static_files)
             .with_state(app.clone());
         tracing::info!(addr = %listener.local_addr()?, schemas = ?app.config.schemas, "gateway listening");
-        let result = axum::serve(listener, router).with_graceful_shutdown(shutdown).await;
+        let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(shutdown)
+            .await;
         listener_task.abort();
         app.pool.close();
         result.context("serving HTTP")
     }
 }
 
-async fn rpc(State(app): State<Arc<App>>, req: Request) -> Response {
-    rpc::handle(app, req).await
+async fn rpc(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketAddr>, req: Request) -> Response {
+    rpc::handle(app, peer, req).await
 }
 
 async fn static_files(State(app): State<Arc<App>>, req: Request) -> Response {
-    static_files::serve(app.config.html_dir.as_deref(), req.method(), req.uri().path()).await
+    let mut resp = static_files::serve(app.config.html_dir.as_deref(), req.method(), req.uri().path()).await;
+    secure_html(resp.headers_mut());
+    resp
 }
 
 /// 200 when the database answers a query.

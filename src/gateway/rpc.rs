@@ -10,8 +10,21 @@
 //! string and form values, one `json` parameter unpacked by `json_to_record`
 //! for JSON bodies (so JSON arrays and objects reach array and composite
 //! parameters as PostgREST passes them).
+//!
+//! The order inside the transaction is PostgREST's: BEGIN, the settings (the
+//! role switch among them), then the pre-request function and the call,
+//! prepared after the switch, as the request's role (the authenticator itself
+//! may not even see the API schema); then the response settings and COMMIT.
+//! On a connection that has prepared them before, it is one round trip.
+//!
+//! `request.headers` carries the client's address and scheme the gateway
+//! vouches for: `x-forwarded-for` / `x-forwarded-proto` (and
+//! `x-forwarded-host`) are those a trusted proxy sent
+//! (PG_SHELL_TRUSTED_PROXIES), else the connection's own peer address and
+//! `http`, whatever the client claimed.
 
 use std::collections::BTreeSet;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -41,12 +54,13 @@ pub fn quote_ident(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
-pub async fn handle(app: Arc<App>, req: axum::extract::Request) -> Response {
+pub async fn handle(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Response {
     let head = req.method() == Method::HEAD;
-    let mut resp = match rpc(app, req).await {
+    let mut resp = match rpc(app, peer, req).await {
         Ok(r) => r,
         Err(e) => e.into_response(),
     };
+    super::secure_html(resp.headers_mut());
     if head {
         *resp.body_mut() = Body::empty();
     }
@@ -78,8 +92,9 @@ struct Auth {
     authenticated: bool,
 }
 
-async fn rpc(app: Arc<App>, req: axum::extract::Request) -> Result<Response, ApiError> {
+async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
+    let origin = client_origin(&app.config.trusted_proxies, peer.ip(), &parts.headers);
     let post = match parts.method {
         Method::GET | Method::HEAD => false,
         Method::POST => true,
@@ -180,7 +195,7 @@ async fn rpc(app: Arc<App>, req: axum::extract::Request) -> Result<Response, Api
         Value::Object(auth.claims).to_string(),
         parts.method.as_str().to_string(),
         parts.uri.path().to_string(),
-        headers_json(&parts.headers),
+        headers_json(&parts.headers, &origin),
         cookies_json(&parts.headers),
     ];
     let pre_request = catalog.pre_request.as_ref().map(|q| format!("select {}.{}()", quote_ident(&q.schema), quote_ident(&q.name)));
@@ -265,9 +280,10 @@ async fn authenticate(app: &App, headers: &HeaderMap, catalog: &mut Arc<Catalog>
             (claims, role)
         }
     };
-    // Only existing, non-superuser roles (pg_shell often connects as a superuser).
+    // Only the request roles: those the gateway's login is a member of, never
+    // a superuser or a login (catalog.rs).
     let mut known = catalog.roles.get(&role).copied();
-    if known.is_none() {
+    if !known.is_some_and(|r| r.request_role) {
         *catalog = app.catalog.refresh_after(Instant::now()).await.map_err(|e| cache_error(&e))?;
         known = catalog.roles.get(&role).copied();
     }
@@ -276,11 +292,11 @@ async fn authenticate(app: &App, headers: &HeaderMap, catalog: &mut Arc<Catalog>
             return Err(ApiError::new(StatusCode::UNAUTHORIZED, "22023", format!("role \"{role}\" does not exist"))
                 .header(header::WWW_AUTHENTICATE, "Bearer"))
         }
-        Some(true) => {
+        Some(r) if !r.request_role => {
             return Err(ApiError::new(StatusCode::FORBIDDEN, "42501", format!("permission denied to set role \"{role}\""))
-                .hint("the gateway never switches to a superuser role"))
+                .hint("a token may only choose a role the gateway's authenticator is a member of (never a superuser or a login)"))
         }
-        Some(false) => {}
+        Some(_) => {}
     }
     let authenticated = Some(&role) != config.anon_role.as_ref();
     claims.insert("role".into(), Value::String(role.clone()));
@@ -653,27 +669,20 @@ pub fn pool_error(e: deadpool_postgres::PoolError) -> ApiError {
 }
 
 impl Exec {
-    /// BEGIN, settings, pre-request, call, response settings and COMMIT, pipelined
-    /// in one round trip (after the first use of a statement on a connection).
-    /// A failure anywhere aborts the transaction, and the COMMIT then rolls back.
+    /// BEGIN and the settings (the role switch), then the pre-request
+    /// function and the call, prepared inside the transaction as the request's
+    /// role, then the response settings and COMMIT. Pipelined: one round trip
+    /// when the statements are already prepared on the connection (a prepare
+    /// needs one more). A failure anywhere aborts the transaction, and the
+    /// COMMIT then rolls back; a failed prepare is followed by a ROLLBACK.
     async fn run(self, pool: deadpool_postgres::Pool) -> Result<Outcome, ApiError> {
         let conn = pool.get().await.map_err(pool_error)?;
         let mut guard = ConnGuard { conn: Some(conn), clean: false };
         let client = guard.conn.as_ref().unwrap();
         let db = |e: tokio_postgres::Error| ApiError::from_db(&e, self.authenticated);
+        // Built-in functions only: fine to prepare as the login, outside a transaction.
         let settings_stmt = client.prepare_cached(SETTINGS_SQL).await.map_err(db)?;
         let gucs_stmt = client.prepare_cached(RESPONSE_GUCS_SQL).await.map_err(db)?;
-        let pre_stmt = match &self.pre_request {
-            Some(sql) => Some(client.prepare_cached(sql).await.map_err(db)?),
-            None => None,
-        };
-        let call_stmt = match client.prepare_cached(&self.sql).await {
-            Ok(s) => s,
-            Err(e) => {
-                guard.clean = !e.is_closed();
-                return Err(db(e));
-            }
-        };
         let begin = if self.read_only {
             "begin isolation level read committed read only"
         } else {
@@ -681,19 +690,45 @@ impl Exec {
         };
         let settings: Vec<&(dyn ToSql + Sync)> = self.settings.iter().map(|s| s as &(dyn ToSql + Sync)).collect();
         let binds: Vec<&(dyn ToSql + Sync)> = self.binds.iter().map(Bind::as_sql).collect();
-        let (r_begin, r_settings, r_pre, r_call, r_gucs, r_commit) = tokio::join!(
+        // join! polls its branches in order the first time (`biased`), and each
+        // query is sent on its first poll: BEGIN and the settings go out first,
+        // then (a cache hit is immediate) the rest in order.
+        let (r_begin, r_settings, rest) = tokio::join!(
+            biased;
             client.batch_execute(begin),
             client.query(&settings_stmt, &settings),
             async {
-                match &pre_stmt {
-                    Some(s) => client.query(s, &[]).await.map(|_| ()),
-                    None => Ok(()),
-                }
+                let pre_stmt = match &self.pre_request {
+                    Some(sql) => Some(client.prepare_cached(sql).await?),
+                    None => None,
+                };
+                let call_stmt = client.prepare_cached(&self.sql).await?;
+                Ok::<_, tokio_postgres::Error>(tokio::join!(
+                    biased;
+                    async {
+                        match &pre_stmt {
+                            Some(s) => client.query(s, &[]).await.map(|_| ()),
+                            None => Ok(()),
+                        }
+                    },
+                    client.query(&call_stmt, &binds),
+                    client.query_one(&gucs_stmt, &[]),
+                    client.batch_execute("commit"),
+                ))
             },
-            client.query(&call_stmt, &binds),
-            client.query_one(&gucs_stmt, &[]),
-            client.batch_execute("commit"),
         );
+        let (r_pre, r_call, r_gucs, r_commit) = match rest {
+            Ok(r) => r,
+            Err(prepare_error) => {
+                // No COMMIT was sent: end the transaction here.
+                let rolled_back = client.batch_execute("rollback").await;
+                guard.clean = !prepare_error.is_closed() && rolled_back.is_ok()
+                    && [r_begin.as_ref().err(), r_settings.as_ref().err()].into_iter().flatten().all(|e| e.as_db_error().is_some());
+                r_begin.map_err(db)?;
+                r_settings.map_err(db)?;
+                return Err(db(prepare_error));
+            }
+        };
         let closed = [
             r_begin.as_ref().err(),
             r_settings.as_ref().err(),
@@ -809,10 +844,64 @@ fn respond(app: &App, schema: &str, r: &Routine, output: &Output, outcome: Outco
     Ok(resp)
 }
 
-/// request.headers: every header, names lower-cased (repeats joined with ", ").
-fn headers_json(headers: &HeaderMap) -> String {
+/// Where a request came from, as far as the gateway can vouch for it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct ClientOrigin {
+    pub address: IpAddr,
+    pub proto: String,
+    /// X-Forwarded-Host, from a trusted proxy only.
+    pub host: Option<String>,
+}
+
+/// The peer, or what trusted proxies in front of it say: X-Forwarded-For is
+/// walked from the right past trusted proxies to the first address that is
+/// not one (or that does not parse: the hop before it is used).
+pub(crate) fn client_origin(trusted: &[super::config::Cidr], peer: IpAddr, headers: &HeaderMap) -> ClientOrigin {
+    let peer = peer.to_canonical();
+    let is_trusted = |ip: IpAddr| trusted.iter().any(|c| c.contains(ip));
+    if !is_trusted(peer) {
+        return ClientOrigin { address: peer, proto: "http".into(), host: None };
+    }
+    let joined = |name: &str| {
+        headers.get_all(name).iter().filter_map(|v| v.to_str().ok()).collect::<Vec<_>>().join(",")
+    };
+    let mut address = peer;
+    let xff = joined("x-forwarded-for");
+    for hop in xff.split(',').rev().map(str::trim).filter(|h| !h.is_empty()) {
+        match hop.trim_start_matches('[').split(']').next().unwrap_or(hop).parse::<IpAddr>() {
+            Ok(ip) => {
+                address = ip.to_canonical();
+                if !is_trusted(address) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    let proto = joined("x-forwarded-proto");
+    let proto = match proto.split(',').next().map(|p| p.trim().to_ascii_lowercase()) {
+        Some(p) if p == "https" || p == "http" => p,
+        _ => "http".into(),
+    };
+    let host = headers
+        .get("x-forwarded-host")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.split(',').next().unwrap_or("").trim().to_string())
+        .filter(|h| !h.is_empty() && h.len() <= 255);
+    ClientOrigin { address, proto, host }
+}
+
+/// Headers a client could use to claim another origin; replaced by `ClientOrigin`.
+const FORWARDING_HEADERS: &[&str] = &["x-forwarded-for", "x-forwarded-proto", "x-forwarded-host", "forwarded", "x-real-ip"];
+
+/// request.headers: every header, names lower-cased (repeats joined with ", "),
+/// with the forwarding headers replaced by what the gateway vouches for.
+fn headers_json(headers: &HeaderMap, origin: &ClientOrigin) -> String {
     let mut m = Map::new();
     for (k, v) in headers {
+        if FORWARDING_HEADERS.contains(&k.as_str()) {
+            continue;
+        }
         let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
         match m.get_mut(k.as_str()) {
             Some(Value::String(prev)) => {
@@ -823,6 +912,11 @@ fn headers_json(headers: &HeaderMap) -> String {
                 m.insert(k.as_str().to_string(), Value::String(v));
             }
         }
+    }
+    m.insert("x-forwarded-for".into(), Value::String(origin.address.to_string()));
+    m.insert("x-forwarded-proto".into(), Value::String(origin.proto.clone()));
+    if let Some(h) = &origin.host {
+        m.insert("x-forwarded-host".into(), Value::String(h.clone()));
     }
     Value::Object(m).to_string()
 }
@@ -894,6 +988,29 @@ mod tests {
             "with pgrst_args as (select * from json_to_record($1::text::json) as _(\"a\" integer, \"b\" text)) \
              select to_json(\"api\".\"f\"(\"a\" := (select \"a\" from pgrst_args), \"b\" := (select \"b\" from pgrst_args)))::text"
         );
+    }
+
+    #[test]
+    fn forwarding_headers_are_believed_only_from_trusted_proxies() {
+        use crate::gateway::config::Cidr;
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 203.0.113.5, 10.0.0.2"));
+        h.insert("x-forwarded-proto", HeaderValue::from_static("https"));
+        h.insert("x-forwarded-host", HeaderValue::from_static("shell.example"));
+        let peer: IpAddr = "10.0.0.1".parse().unwrap();
+        // Untrusted peer: its own address, http, no forwarded host.
+        let o = client_origin(&[], peer, &h);
+        assert_eq!(o, ClientOrigin { address: peer, proto: "http".into(), host: None });
+        let json: Value = serde_json::from_str(&headers_json(&h, &o)).unwrap();
+        assert_eq!((json["x-forwarded-for"].as_str(), json["x-forwarded-proto"].as_str()), (Some("10.0.0.1"), Some("http")));
+        assert!(json.get("x-forwarded-host").is_none());
+        // Trusted proxies: walked from the right past 10.0.0.0/8 to the client.
+        let trusted = [Cidr::parse("10.0.0.0/8").unwrap()];
+        let o = client_origin(&trusted, peer, &h);
+        assert_eq!((o.address.to_string(), o.proto.as_str(), o.host.as_deref()), ("203.0.113.5".into(), "https", Some("shell.example")));
+        // A hop that is not an address stops the walk at the last good one.
+        h.insert("x-forwarded-for", HeaderValue::from_static("203.0.113.5, junk, 10.0.0.2"));
+        assert_eq!(client_origin(&trusted, peer, &h).address.to_string(), "10.0.0.2");
     }
 
     #[test]

@@ -14,7 +14,7 @@ if (!shots) {
 mkdirSync(shots, { recursive: true });
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const fail = (msg) => { throw new Error(msg); };
-const seen = { outputs: {}, replay: null, screenshots: [] };
+const seen = { outputs: {}, replay: null, screenshots: [], csp: [], console_errors: [] };
 
 const browser = await chromium.launch({
   executablePath: chromiumPath,
@@ -24,8 +24,26 @@ const browser = await chromium.launch({
 });
 try {
   const context = await browser.newContext({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 });
+  // Every Content-Security-Policy violation the page reports (the gateway's CSP
+  // has no 'unsafe-inline'): from the DOM event, and from the console.
+  await context.addInitScript(() => {
+    window.__csp = [];
+    document.addEventListener("securitypolicyviolation", (e) => {
+      window.__csp.push(`${e.violatedDirective} blocked ${e.blockedURI || "inline"} (${e.sourceFile || ""}:${e.lineNumber || ""})`);
+    });
+  });
   const page = await context.newPage();
   page.setDefaultTimeout(30000);
+  page.on("console", (m) => {
+    if (/Content.Security.Policy/i.test(m.text())) seen.csp.push(m.text());
+    else if (m.type() === "error" && !/Failed to load resource/.test(m.text())) seen.console_errors.push(m.text());
+  });
+  page.on("pageerror", (e) => seen.console_errors.push(String(e)));
+  const cspCheck = async (when) => {
+    const found = await page.evaluate(() => window.__csp || []);
+    seen.csp.push(...found.map((v) => `${when}: ${v}`));
+    if (seen.csp.length) fail(`Content-Security-Policy violations: ${JSON.stringify(seen.csp)}`);
+  };
   const shot = async (name, opts = {}) => {
     const path = join(shots, name);
     await page.screenshot({ path, ...opts });
@@ -43,6 +61,9 @@ try {
   await page.fill("input[name=password]", password);
   await page.click("form.login button[type=submit]");
   await page.waitForSelector("form.new");
+  const csp = (await page.request.get(base)).headers()["content-security-policy"] || fail("no Content-Security-Policy on the page");
+  if (/unsafe-inline|unsafe-eval/.test(csp) || !/frame-ancestors 'none'/.test(csp)) fail(`weak CSP: ${csp}`);
+  await cspCheck("after log-in");
 
   const cookie = (await context.cookies()).find((c) => c.name === "pgshell_session") || fail("no session cookie");
   if (!cookie.httpOnly || cookie.sameSite !== "Strict") fail(`cookie attributes: ${JSON.stringify(cookie)}`);
@@ -95,6 +116,7 @@ try {
   if (await page.inputValue("#line") !== "ls /") fail("ArrowUp does not recall the last line");
   await page.press("#line", "ArrowDown");
   await shot("02-terminal.png", { fullPage: true });
+  await cspCheck("in the terminal");
 
   // Replay the session from the page: the verdict replaces the pending note.
   if (!(await page.$("button:text-is('replay')"))) fail("the session page has no replay button");
@@ -119,6 +141,8 @@ try {
   await page.click("nav.top button:text-is('log out')");
   await page.waitForSelector("form.login");
   if ((await context.cookies()).some((c) => c.name === "pgshell_session" && c.value)) fail("cookie survived log-out");
+  await cspCheck("at the end");
+  if (seen.console_errors.length) fail(`console errors: ${JSON.stringify(seen.console_errors)}`);
   console.log(JSON.stringify({ ok: true, ...seen }));
 } catch (e) {
   console.log(JSON.stringify({ ok: false, error: String(e && e.stack || e), ...seen }));

@@ -147,11 +147,19 @@ async fn a_wrong_password_answers_401_and_is_audited() {
     assert_eq!(c.query_one("select count(*) from pgshell.web_sessions", &[]).await.unwrap().get::<_, i64>(0), 0);
     assert!(audit_events(&db, "user.login").await.is_empty());
 
-    // The HTML log-in shows the form again (200, so htmx swaps it) and audits too.
+    // The HTML log-in shows the form again (200, so htmx swaps it) and accounts
+    // for it: alice's second failure in her window is counted into it (0009),
+    // not a row of its own.
     let r = request(&c, None, "api.ui_login($1, $2)", &[&"alice", &"nope"]).await;
     assert!(r.ok().contains("Invalid user name or password") && r.ok().contains("rpc/ui_login"));
     assert_eq!(r.status.as_deref(), Some("200"));
-    assert_eq!(audit_events(&db, "user.login_failed").await.len(), 5);
+    assert_eq!(audit_events(&db, "user.login_failed").await.len(), 4);
+    let failures: i32 = c
+        .query_one("select failures from pgshell.login_windows where kind = 'user' and key = 'alice'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(failures, 2);
 }
 
 #[tokio::test]
@@ -169,11 +177,14 @@ async fn unknown_expired_and_logged_out_cookies_map_to_nobody() {
     c.execute("update pgshell.web_sessions set expires_at = now() - interval '1 second'", &[]).await.unwrap();
     assert_eq!(request(&c, Some(&expired), who, &[]).await.ok(), "- as pgshell_anon");
 
-    // A disabled user's cookie stops working at once.
+    // A disabled user's cookie stops working at once, and stays dead once she
+    // is enabled again (disabling ended the web session).
     let token = login(&c, "alice").await;
     c.execute("update pgshell.users set disabled = true where name = 'alice'", &[]).await.unwrap();
     assert_eq!(request(&c, Some(&token), who, &[]).await.ok(), "- as pgshell_anon");
     c.execute("update pgshell.users set disabled = false where name = 'alice'", &[]).await.unwrap();
+    assert_eq!(request(&c, Some(&token), who, &[]).await.ok(), "- as pgshell_anon");
+    let token = login(&c, "alice").await;
 
     // Log-out deletes the session and expires the cookie.
     let r = request(&c, Some(&token), "api.logout()", &[]).await;
