@@ -30,7 +30,9 @@ const char	*version = "version 20220912";
 #include <locale.h>
 #include <stdlib.h>
 #include <string.h>
+#ifndef __wasi__	/* pg_shell: WASI has no signals */
 #include <signal.h>
+#endif
 #include "awk.h"
 
 extern	char	**environ;
@@ -121,7 +123,9 @@ int main(int argc, char *argv[])
 		  cmdname);
 		exit(1);
 	}
-#ifdef SA_SIGINFO
+#if defined(__wasi__)
+	/* pg_shell: no signals in WASI; a floating point error cannot trap there. */
+#elif defined(SA_SIGINFO)
 	{
 		struct sigaction sa;
 		sa.sa_sigaction = fpecatch;

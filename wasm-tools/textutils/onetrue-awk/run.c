@@ -29,14 +29,20 @@ THIS SOFTWARE.
 #include <wchar.h>
 #include <wctype.h>
 #include <fcntl.h>
+#ifndef __wasi__	/* pg_shell: WASI has no setjmp; see end_program() */
 #include <setjmp.h>
+#endif
 #include <limits.h>
 #include <math.h>
 #include <string.h>
 #include <stdlib.h>
 #include <time.h>
 #include <sys/types.h>
+#ifndef __wasi__
 #include <sys/wait.h>
+#else
+#include "wasi_shim.h"
+#endif
 #include "awk.h"
 #include "awkgram.tab.h"
 
@@ -71,7 +77,9 @@ void tempfree(Cell *p) {
 /* #define RAND_MAX	32767 */	/* all that ansi guarantees */
 /* #endif */
 
+#ifndef __wasi__
 jmp_buf env;
+#endif
 extern	int	pairstack[];
 extern	Awkfloat	srand_seed;
 
@@ -178,12 +186,46 @@ Cell *execute(Node *u)	/* execute a node of the parse tree */
 }
 
 
+#ifdef __wasi__
+/*
+ * pg_shell: WASI preview 1 has no setjmp/longjmp, which `exit` uses to leave
+ * whatever it is nested in (loops, function calls, getline) for the END
+ * action. Nothing is ever resumed after that jump: the interrupted
+ * evaluation is abandoned, END runs (unless `exit` came from END itself),
+ * and run() closes the files. So `exit` does the same here directly, from
+ * where it is: the END action runs on top of the abandoned frames (which
+ * it cannot see: function arguments are only reachable from inside their
+ * function), then closeall() and the process exits with the status, as
+ * main() would have returned it.
+ */
+static Node *end_action = NULL;	/* a[2] of the running program */
+static bool in_end = false;	/* END is running: `exit` ends at once */
+
+static noreturn void end_program(void)
+{
+	Cell *x;
+
+	if (!in_end && end_action != NULL) {
+		in_end = true;
+		x = execute(end_action);
+		if (isbreak(x) || isnext(x) || iscont(x))
+			FATAL("illegal break, continue, next or nextfile from END");
+	}
+	closeall();
+	exit(errorflag);
+}
+#endif
+
 Cell *program(Node **a, int n)	/* execute an awk program */
 {				/* a[0] = BEGIN, a[1] = body, a[2] = END */
 	Cell *x;
 
+#ifdef __wasi__
+	end_action = a[2];
+#else
 	if (setjmp(env) != 0)
 		goto ex;
+#endif
 	if (a[0]) {		/* BEGIN */
 		x = execute(a[0]);
 		if (isexit(x))
@@ -199,16 +241,22 @@ Cell *program(Node **a, int n)	/* execute an awk program */
 				break;
 			tempfree(x);
 		}
+#ifdef __wasi__
+	in_end = true;
+#else
   ex:
 	if (setjmp(env) != 0)	/* handles exit within END */
 		goto ex1;
+#endif
 	if (a[2]) {		/* END */
 		x = execute(a[2]);
 		if (isbreak(x) || isnext(x) || iscont(x))
 			FATAL("illegal break, continue, next or nextfile from END");
 		tempfree(x);
 	}
+#ifndef __wasi__
   ex1:
+#endif
 	return(True);
 }
 
@@ -365,7 +413,11 @@ Cell *jump(Node **a, int n)	/* break, continue, next, nextfile, return */
 			errorflag = (int) getfval(y);
 			tempfree(y);
 		}
+#ifdef __wasi__
+		end_program();
+#else
 		longjmp(env, 1);
+#endif
 	case RETURN:
 		if (a[0] != NULL) {
 			y = execute(a[0]);
