@@ -17,5 +17,6 @@ mod robustness;
 mod sandbox;
 mod security;
 mod shell;
+mod tools;
 mod trees;
 mod web;

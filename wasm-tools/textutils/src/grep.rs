@@ -604,6 +604,8 @@ fn bracket(chars: &[char], start: usize, out: &mut String) -> Result<usize, Stri
                     }
                 }
                 i = j + 2;
+                first = false;
+                continue;
             }
             '-' if !first && chars.get(i + 1) != Some(&']') => {
                 // A range: the previous member was its start.
@@ -699,7 +701,11 @@ impl Grep {
         if files.is_empty() {
             files.push(if self.o.recursive { ".".into() } else { "-".into() });
         }
-        self.show_names = self.o.with_filename.unwrap_or(files.len() > 1 || self.o.recursive);
+        // GNU: names are shown for several operands, or when a directory is
+        // searched recursively.
+        let searches_a_dir = self.o.recursive
+            && (implicit_dot || files.iter().any(|f| f != "-" && fs::metadata(f).is_ok_and(|m| m.is_dir())));
+        self.show_names = self.o.with_filename.unwrap_or(files.len() > 1 || searches_a_dir);
         let result = (|| -> io::Result<()> {
             for f in &files {
                 if f == "-" {

@@ -240,10 +240,26 @@ pub fn main(args: Vec<OsString>) -> i32 {
 
 /// Resolves the archive's name before `-C` changes directory (GNU tar opens
 /// the archive first too).
+/// The path is made absolute and `..` resolved by name: wasi-libc finds
+/// the preopened directory for a path by its text, so `/e/../a.tar` would
+/// be looked up under `/e` and refused.
 fn archive_path(o: &Opts) -> Option<PathBuf> {
     match o.file.as_deref() {
         None | Some("-") => None,
-        Some(f) => Some(std::env::current_dir().map(|d| d.join(f)).unwrap_or_else(|_| PathBuf::from(f))),
+        Some(f) => {
+            let joined = std::env::current_dir().map(|d| d.join(f)).unwrap_or_else(|_| PathBuf::from(f));
+            let mut clean = PathBuf::new();
+            for c in joined.components() {
+                match c {
+                    Component::ParentDir => {
+                        clean.pop();
+                    }
+                    Component::CurDir => {}
+                    other => clean.push(other),
+                }
+            }
+            Some(clean)
+        }
     }
 }
 

@@ -69,9 +69,7 @@ fn main_io(
     };
 
     if cli.version {
-        let name = env!("CARGO_PKG_NAME");
-        let version = env!("CARGO_PKG_VERSION");
-        writeln!(out, "{name} {version}")?;
+        writeln!(out, "jaq 3.1.2 (pg_shell textutils, as jq)")?;
         Ok(ExitCode::SUCCESS)
     } else if cli.help {
         writeln!(out, "{}", include_str!("help.txt"))?;
