@@ -322,6 +322,14 @@ Print the first 10 lines of each FILE.
 "Usage: hostid
 Print the numeric identifier of the current host, in hexadecimal.
 ";
+"join" "text" "join lines of two files on a common field"
+"Usage: join [OPTION]... FILE1 FILE2
+For each pair of input lines with identical join fields, print a line.
+  -1 FIELD, -2 FIELD  join on this field of file 1 / 2
+  -t CHAR             field separator
+  -a FILENUM          also print unpairable lines of file FILENUM
+  -o FORMAT           output format
+";
 "jq" "data" "command-line JSON processor (jaq)"
 "Usage: jq [OPTION]... FILTER [FILE]...
 Run the jq FILTER on each JSON value of the FILEs or standard input.
@@ -337,14 +345,6 @@ Run the jq FILTER on each JSON value of the FILEs or standard input.
   --from FMT, --to FMT json, yaml, toml, cbor, xml, csv, tsv, raw
 Example: jq -r '.items[] | select(.n > 1) | .name' data.json
 In pg_shell: jaq 3.1, a jq clone (see jaq's documentation for the few differences).
-";
-"join" "text" "join lines of two files on a common field"
-"Usage: join [OPTION]... FILE1 FILE2
-For each pair of input lines with identical join fields, print a line.
-  -1 FIELD, -2 FIELD  join on this field of file 1 / 2
-  -t CHAR             field separator
-  -a FILENUM          also print unpairable lines of file FILENUM
-  -o FORMAT           output format
 ";
 "link" "files" "make a hard link"
 "Usage: link FILE1 FILE2
