@@ -3,7 +3,7 @@
 //! renamed `onetrue_awk_main`. What it cannot do in WASI (pipes, system())
 //! and how `exit` works without setjmp are in `onetrue-awk/PG_SHELL.md`.
 
-use std::ffi::{c_char, c_int, CString, OsString};
+use std::ffi::{CString, OsString, c_char, c_int};
 
 unsafe extern "C" {
     fn onetrue_awk_main(argc: c_int, argv: *mut *mut c_char) -> c_int;

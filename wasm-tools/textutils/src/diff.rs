@@ -17,7 +17,7 @@ use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Read, Write};
 
-use diffutilslib::params::{parse_params, Format};
+use diffutilslib::params::{Format, parse_params};
 use diffutilslib::utils::report_failure_to_read_input_file;
 use diffutilslib::{context_diff, ed_diff, normal_diff, side_by_side_diff, unified_diff};
 

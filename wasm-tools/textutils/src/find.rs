@@ -15,12 +15,19 @@ pub fn main(args: Vec<OsString>) -> i32 {
         match a.into_string() {
             Ok(s) => strs.push(s),
             Err(bad) => {
-                eprintln!("find: invalid (non-UTF-8) argument: {}", bad.to_string_lossy());
+                eprintln!(
+                    "find: invalid (non-UTF-8) argument: {}",
+                    bad.to_string_lossy()
+                );
                 return 1;
             }
         }
     }
-    if let Some(action) = strs.iter().skip(1).find(|a| RUNS_COMMANDS.contains(&a.as_str())) {
+    if let Some(action) = strs
+        .iter()
+        .skip(1)
+        .find(|a| RUNS_COMMANDS.contains(&a.as_str()))
+    {
         eprintln!(
             "find: {action} cannot run commands here: a WASI program cannot start processes in pg_shell \
              (print the names with -print or -print0, or use -delete, -printf, -fprint)"

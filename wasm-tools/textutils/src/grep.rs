@@ -24,8 +24,7 @@ use std::path::{Path, PathBuf};
 use grep_matcher::{LineTerminator, Matcher};
 use grep_regex::{RegexMatcher, RegexMatcherBuilder};
 use grep_searcher::{
-    BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkContextKind,
-    SinkMatch,
+    BinaryDetection, Searcher, SearcherBuilder, Sink, SinkContext, SinkContextKind, SinkMatch,
 };
 
 #[derive(Clone, Copy, PartialEq)]
@@ -82,7 +81,8 @@ struct Opts {
     files: Vec<OsString>,
 }
 
-const USAGE: &str = "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.";
+const USAGE: &str =
+    "Usage: grep [OPTION]... PATTERNS [FILE]...\nTry 'grep --help' for more information.";
 
 const HELP: &str = "\
 Usage: grep [OPTION]... PATTERNS [FILE]...
@@ -152,18 +152,26 @@ fn usage_error(msg: &str) -> i32 {
 
 /// Takes the value of an option: the rest of a short cluster, the part
 /// after `=` of a long one, or the next argument.
-fn value(inline: Option<String>, rest: &mut std::vec::IntoIter<OsString>, name: &str) -> Result<String, String> {
+fn value(
+    inline: Option<String>,
+    rest: &mut std::vec::IntoIter<OsString>,
+    name: &str,
+) -> Result<String, String> {
     if let Some(v) = inline {
         return Ok(v);
     }
     match rest.next() {
-        Some(v) => v.into_string().map_err(|_| format!("invalid (non-UTF-8) argument for {name}")),
+        Some(v) => v
+            .into_string()
+            .map_err(|_| format!("invalid (non-UTF-8) argument for {name}")),
         None => Err(format!("option requires an argument -- '{name}'")),
     }
 }
 
 fn number(v: &str, what: &str) -> Result<u64, String> {
-    v.trim().parse::<u64>().map_err(|_| format!("invalid {what} argument"))
+    v.trim()
+        .parse::<u64>()
+        .map_err(|_| format!("invalid {what} argument"))
 }
 
 fn parse(program: &str, args: Vec<OsString>) -> Result<Option<Opts>, String> {
@@ -285,7 +293,9 @@ fn parse(program: &str, args: Vec<OsString>) -> Result<Option<Opts>, String> {
             while i < chars.len() {
                 let c = chars[i];
                 i += 1;
-                let take = |it: &mut std::vec::IntoIter<OsString>, i: &mut usize| -> Result<String, String> {
+                let take = |it: &mut std::vec::IntoIter<OsString>,
+                            i: &mut usize|
+                 -> Result<String, String> {
                     let inline: String = chars[*i..].iter().collect();
                     *i = chars.len();
                     value((!inline.is_empty()).then_some(inline), it, &c.to_string())
@@ -295,16 +305,32 @@ fn parse(program: &str, args: Vec<OsString>) -> Result<Option<Opts>, String> {
                     'F' => o.syntax = Syntax::Fixed,
                     'G' => o.syntax = Syntax::Basic,
                     'P' => o.syntax = Syntax::Perl,
-                    'e' => { let v = take(&mut it, &mut i)?; o.patterns.push(v); o.have_pattern = true }
-                    'f' => { let v = take(&mut it, &mut i)?; read_patterns(&v, &mut o.patterns)?; o.have_pattern = true }
+                    'e' => {
+                        let v = take(&mut it, &mut i)?;
+                        o.patterns.push(v);
+                        o.have_pattern = true
+                    }
+                    'f' => {
+                        let v = take(&mut it, &mut i)?;
+                        read_patterns(&v, &mut o.patterns)?;
+                        o.have_pattern = true
+                    }
                     'i' | 'y' => o.ignore_case = true,
                     'w' => o.word = true,
                     'x' => o.line = true,
                     'z' => o.null_data = true,
                     's' => o.no_messages = true,
                     'v' => o.invert = true,
-                    'V' => { println!("grep (pg_shell textutils) 3.8-compatible, over grep-regex 0.1 and grep-searcher 0.1"); return Ok(None) }
-                    'm' => { let v = take(&mut it, &mut i)?; o.max_count = Some(number(&v, "max count")?) }
+                    'V' => {
+                        println!(
+                            "grep (pg_shell textutils) 3.8-compatible, over grep-regex 0.1 and grep-searcher 0.1"
+                        );
+                        return Ok(None);
+                    }
+                    'm' => {
+                        let v = take(&mut it, &mut i)?;
+                        o.max_count = Some(number(&v, "max count")?)
+                    }
                     'b' => o.byte_offset = true,
                     'n' => o.line_number = true,
                     'H' => o.with_filename = Some(true),
@@ -314,16 +340,28 @@ fn parse(program: &str, args: Vec<OsString>) -> Result<Option<Opts>, String> {
                     'a' => o.binary = Binary::Text,
                     'I' => o.binary = Binary::WithoutMatch,
                     'r' => o.recursive = true,
-                    'R' => { o.recursive = true; o.dereference_recursive = true }
+                    'R' => {
+                        o.recursive = true;
+                        o.dereference_recursive = true
+                    }
                     'L' => o.listing = Listing::NonMatching,
                     'l' => o.listing = Listing::Matching,
                     'c' => o.count = true,
                     'T' => o.initial_tab = true,
                     'Z' => o.null_after_name = true,
                     'U' => {}
-                    'A' => { let v = take(&mut it, &mut i)?; o.after = number(&v, "context length")? as usize }
-                    'B' => { let v = take(&mut it, &mut i)?; o.before = number(&v, "context length")? as usize }
-                    'C' => { let v = take(&mut it, &mut i)?; context = Some(number(&v, "context length")? as usize) }
+                    'A' => {
+                        let v = take(&mut it, &mut i)?;
+                        o.after = number(&v, "context length")? as usize
+                    }
+                    'B' => {
+                        let v = take(&mut it, &mut i)?;
+                        o.before = number(&v, "context length")? as usize
+                    }
+                    'C' => {
+                        let v = take(&mut it, &mut i)?;
+                        context = Some(number(&v, "context length")? as usize)
+                    }
                     d if d.is_ascii_digit() => {
                         // -NUM: the digits of this cluster are one number.
                         let mut n = d.to_digit(10).unwrap() as usize;
@@ -354,18 +392,28 @@ fn parse(program: &str, args: Vec<OsString>) -> Result<Option<Opts>, String> {
         let Some(p) = positional.next() else {
             return Err(String::new());
         };
-        let p = p.into_string().map_err(|_| "invalid (non-UTF-8) pattern".to_string())?;
+        let p = p
+            .into_string()
+            .map_err(|_| "invalid (non-UTF-8) pattern".to_string())?;
         o.patterns.push(p);
     }
     o.files = positional.collect();
     // A pattern argument holding newlines is one pattern per line.
-    o.patterns = o.patterns.iter().flat_map(|p| p.split('\n').map(str::to_owned).collect::<Vec<_>>()).collect();
+    o.patterns = o
+        .patterns
+        .iter()
+        .flat_map(|p| p.split('\n').map(str::to_owned).collect::<Vec<_>>())
+        .collect();
     Ok(Some(o))
 }
 
 fn read_patterns(file: &str, out: &mut Vec<String>) -> Result<(), String> {
     let mut text = String::new();
-    let r = if file == "-" { io::stdin().read_to_string(&mut text) } else { fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text)) };
+    let r = if file == "-" {
+        io::stdin().read_to_string(&mut text)
+    } else {
+        fs::File::open(file).and_then(|mut f| f.read_to_string(&mut text))
+    };
     r.map_err(|e| format!("{file}: {}", io_message(&e)))?;
     if let Some(t) = text.strip_suffix('\n') {
         text = t.to_string();
@@ -419,40 +467,52 @@ pub fn posix_to_rust(pat: &str, extended: bool) -> Result<String, String> {
                     return Err("trailing backslash (\\)".into());
                 };
                 match n {
-                    '(' | ')' | '|' | '{' | '}' | '+' | '?' if !extended => {
-                        match n {
-                            '(' => { out.push('('); depth += 1; at_start = true }
-                            ')' => {
-                                if depth == 0 {
-                                    return Err("Unmatched ) or \\)".into());
-                                }
-                                depth -= 1;
-                                out.push(')')
+                    '(' | ')' | '|' | '{' | '}' | '+' | '?' if !extended => match n {
+                        '(' => {
+                            out.push('(');
+                            depth += 1;
+                            at_start = true
+                        }
+                        ')' => {
+                            if depth == 0 {
+                                return Err("Unmatched ) or \\)".into());
                             }
-                            '|' => { out.push('|'); at_start = true }
-                            '{' => {
-                                let (interval, next) = interval(&chars, i + 1, true)?;
-                                if was_start {
-                                    out.push_str("\\{");
-                                } else {
-                                    out.push_str(&interval);
-                                    i = next;
-                                    continue;
-                                }
-                            }
-                            '}' => out.push_str("\\}"),
-                            _ => {
-                                if was_start { out.push('\\') }
-                                out.push(n)
+                            depth -= 1;
+                            out.push(')')
+                        }
+                        '|' => {
+                            out.push('|');
+                            at_start = true
+                        }
+                        '{' => {
+                            let (interval, next) = interval(&chars, i + 1, true)?;
+                            if was_start {
+                                out.push_str("\\{");
+                            } else {
+                                out.push_str(&interval);
+                                i = next;
+                                continue;
                             }
                         }
-                    }
+                        '}' => out.push_str("\\}"),
+                        _ => {
+                            if was_start {
+                                out.push('\\')
+                            }
+                            out.push(n)
+                        }
+                    },
                     '<' => out.push_str("\\b{start}"),
                     '>' => out.push_str("\\b{end}"),
-                    'b' | 'B' | 'w' | 'W' | 's' | 'S' => { out.push('\\'); out.push(n) }
+                    'b' | 'B' | 'w' | 'W' | 's' | 'S' => {
+                        out.push('\\');
+                        out.push(n)
+                    }
                     '`' => out.push_str("\\A"),
                     '\'' => out.push_str("\\z"),
-                    '1'..='9' => return Err("back-references (\\1 ... \\9) are not supported".into()),
+                    '1'..='9' => {
+                        return Err("back-references (\\1 ... \\9) are not supported".into());
+                    }
                     'n' => out.push_str("\\n"),
                     't' => out.push('t'),
                     _ => push_literal(&mut out, n),
@@ -464,7 +524,10 @@ pub fn posix_to_rust(pat: &str, extended: bool) -> Result<String, String> {
             }
             '*' if was_start => out.push_str("\\*"),
             '*' => out.push('*'),
-            '^' if extended || was_start => { out.push('^'); at_start = true }
+            '^' if extended || was_start => {
+                out.push('^');
+                at_start = true
+            }
             '^' => out.push_str("\\^"),
             '$' => {
                 let at_end = extended
@@ -474,7 +537,11 @@ pub fn posix_to_rust(pat: &str, extended: bool) -> Result<String, String> {
             }
             '.' => out.push('.'),
             '(' | ')' | '|' | '+' | '?' | '{' if extended => match c {
-                '(' => { out.push('('); depth += 1; at_start = true }
+                '(' => {
+                    out.push('(');
+                    depth += 1;
+                    at_start = true
+                }
                 ')' => {
                     if depth == 0 {
                         // GNU: an unmatched ) in an ERE is an ordinary character.
@@ -484,7 +551,10 @@ pub fn posix_to_rust(pat: &str, extended: bool) -> Result<String, String> {
                         out.push(')')
                     }
                 }
-                '|' => { out.push('|'); at_start = true }
+                '|' => {
+                    out.push('|');
+                    at_start = true
+                }
                 '{' => {
                     match interval(&chars, i + 1, false) {
                         Ok((interval, next)) if !was_start => {
@@ -496,7 +566,10 @@ pub fn posix_to_rust(pat: &str, extended: bool) -> Result<String, String> {
                         _ => out.push_str("\\{"),
                     }
                 }
-                q if was_start => { out.push('\\'); out.push(q) }
+                q if was_start => {
+                    out.push('\\');
+                    out.push(q)
+                }
                 q => out.push(q),
             },
             _ => push_literal(&mut out, c),
@@ -517,7 +590,26 @@ fn push_literal(out: &mut String, c: char) {
 }
 
 fn regex_syntax_is_meta(c: char) -> bool {
-    matches!(c, '\\' | '.' | '+' | '*' | '?' | '(' | ')' | '|' | '[' | ']' | '{' | '}' | '^' | '$' | '#' | '&' | '-' | '~')
+    matches!(
+        c,
+        '\\' | '.'
+            | '+'
+            | '*'
+            | '?'
+            | '('
+            | ')'
+            | '|'
+            | '['
+            | ']'
+            | '{'
+            | '}'
+            | '^'
+            | '$'
+            | '#'
+            | '&'
+            | '-'
+            | '~'
+    )
 }
 
 /// Parses `m}`, `m,}`, `,n}`, `m,n}` (after `{`, or `\{` whose closing is
@@ -541,7 +633,10 @@ fn interval(chars: &[char], mut i: usize, basic: bool) -> Result<(String, usize)
         None => (text.as_str(), None),
     };
     let lo = if lo.is_empty() { "0" } else { lo };
-    if let (Ok(l), Some(Ok(h))) = (lo.parse::<u32>(), hi.filter(|h| !h.is_empty()).map(str::parse::<u32>)) {
+    if let (Ok(l), Some(Ok(h))) = (
+        lo.parse::<u32>(),
+        hi.filter(|h| !h.is_empty()).map(str::parse::<u32>),
+    ) {
         if l > h {
             return Err("Invalid content of \\{\\}".into());
         }
@@ -587,7 +682,10 @@ fn bracket(chars: &[char], start: usize, out: &mut String) -> Result<usize, Stri
                 let name: String = chars[i + 2..j].iter().collect();
                 match kind {
                     ':' => {
-                        const CLASSES: &[&str] = &["alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print", "punct", "space", "upper", "xdigit"];
+                        const CLASSES: &[&str] = &[
+                            "alnum", "alpha", "blank", "cntrl", "digit", "graph", "lower", "print",
+                            "punct", "space", "upper", "xdigit",
+                        ];
                         if !CLASSES.contains(&name.as_str()) {
                             return Err("Invalid character class name".into());
                         }
@@ -699,13 +797,23 @@ impl Grep {
         let mut files = std::mem::take(&mut self.o.files);
         let implicit_dot = files.is_empty() && self.o.recursive;
         if files.is_empty() {
-            files.push(if self.o.recursive { ".".into() } else { "-".into() });
+            files.push(if self.o.recursive {
+                ".".into()
+            } else {
+                "-".into()
+            });
         }
         // GNU: names are shown for several operands, or when a directory is
         // searched recursively.
         let searches_a_dir = self.o.recursive
-            && (implicit_dot || files.iter().any(|f| f != "-" && fs::metadata(f).is_ok_and(|m| m.is_dir())));
-        self.show_names = self.o.with_filename.unwrap_or(files.len() > 1 || searches_a_dir);
+            && (implicit_dot
+                || files
+                    .iter()
+                    .any(|f| f != "-" && fs::metadata(f).is_ok_and(|m| m.is_dir())));
+        self.show_names = self
+            .o
+            .with_filename
+            .unwrap_or(files.len() > 1 || searches_a_dir);
         let result = (|| -> io::Result<()> {
             for f in &files {
                 if f == "-" {
@@ -799,7 +907,11 @@ impl Grep {
         }
         names.sort_by(|a, b| a.as_encoded_bytes().cmp(b.as_encoded_bytes()));
         for name in names {
-            let path: PathBuf = if strip_dot { PathBuf::from(&name) } else { dir.join(&name) };
+            let path: PathBuf = if strip_dot {
+                PathBuf::from(&name)
+            } else {
+                dir.join(&name)
+            };
             let meta = match fs::symlink_metadata(&path) {
                 Ok(m) => m,
                 Err(e) => {
@@ -836,9 +948,16 @@ impl Grep {
     }
 
     fn file_excluded(&self, path: &Path, operand: bool) -> bool {
-        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let full = path.to_string_lossy();
-        let hit = |globs: &[String]| globs.iter().any(|g| glob_match(g, &base) || (operand && glob_match(g, &full)));
+        let hit = |globs: &[String]| {
+            globs
+                .iter()
+                .any(|g| glob_match(g, &base) || (operand && glob_match(g, &full)))
+        };
         if hit(&self.o.exclude) {
             return true;
         }
@@ -849,9 +968,15 @@ impl Grep {
         if self.o.exclude_dir.is_empty() {
             return false;
         }
-        let base = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let base = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let full = path.to_string_lossy();
-        self.o.exclude_dir.iter().any(|g| glob_match(g, &base) || (operand && glob_match(g, &full)))
+        self.o
+            .exclude_dir
+            .iter()
+            .any(|g| glob_match(g, &base) || (operand && glob_match(g, &full)))
     }
 
     fn search_stdin(&mut self) -> io::Result<()> {
@@ -876,16 +1001,28 @@ impl Grep {
 
     fn searcher(&self) -> Searcher {
         let mut b = SearcherBuilder::new();
-        b.line_terminator(LineTerminator::byte(if self.o.null_data { b'\0' } else { b'\n' }))
-            .invert_match(self.o.invert)
-            .line_number(self.o.line_number)
-            .before_context(if self.printing_lines() { self.o.before } else { 0 })
-            .after_context(if self.printing_lines() { self.o.after } else { 0 })
-            .binary_detection(match self.o.binary {
-                Binary::Text => BinaryDetection::none(),
-                _ if self.o.null_data => BinaryDetection::none(),
-                _ => BinaryDetection::convert(b'\0'),
-            });
+        b.line_terminator(LineTerminator::byte(if self.o.null_data {
+            b'\0'
+        } else {
+            b'\n'
+        }))
+        .invert_match(self.o.invert)
+        .line_number(self.o.line_number)
+        .before_context(if self.printing_lines() {
+            self.o.before
+        } else {
+            0
+        })
+        .after_context(if self.printing_lines() {
+            self.o.after
+        } else {
+            0
+        })
+        .binary_detection(match self.o.binary {
+            Binary::Text => BinaryDetection::none(),
+            _ if self.o.null_data => BinaryDetection::none(),
+            _ => BinaryDetection::convert(b'\0'),
+        });
         b.build()
     }
 
@@ -911,7 +1048,9 @@ impl Grep {
             Some(m) => searcher.search_reader(&m, reader, &mut sink),
             None => {
                 // No pattern: nothing matches; -v selects every line.
-                let never = RegexMatcherBuilder::new().build("[^\\s\\S]").expect("a valid regex");
+                let never = RegexMatcherBuilder::new()
+                    .build("[^\\s\\S]")
+                    .expect("a valid regex");
                 searcher.search_reader(&never, reader, &mut sink)
             }
         };
@@ -940,7 +1079,8 @@ impl Grep {
             };
             if listed {
                 self.out.write_all(name.as_bytes())?;
-                self.out.write_all(if self.o.null_after_name { b"\0" } else { b"\n" })?;
+                self.out
+                    .write_all(if self.o.null_after_name { b"\0" } else { b"\n" })?;
             }
         }
         Ok(())
@@ -1061,12 +1201,16 @@ impl GrepSink<'_, '_> {
     }
 
     fn print_matches(&mut self, line: &[u8], line_no: Option<u64>, offset: u64) -> io::Result<()> {
-        let Some(m) = self.g.matcher.clone() else { return Ok(()) };
+        let Some(m) = self.g.matcher.clone() else {
+            return Ok(());
+        };
         let t = self.terminator();
         let body = line.strip_suffix(&[t]).unwrap_or(line);
         let mut at = 0;
         while at <= body.len() {
-            let Ok(Some(found)) = m.find_at(body, at) else { break };
+            let Ok(Some(found)) = m.find_at(body, at) else {
+                break;
+            };
             if found.is_empty() {
                 at = found.end() + 1;
                 continue;

@@ -86,7 +86,11 @@ impl Status {
 }
 
 pub fn main(program: &str, args: Vec<OsString>) -> i32 {
-    let mut o = Opts { level: 6, suffix: ".gz".into(), ..Default::default() };
+    let mut o = Opts {
+        level: 6,
+        suffix: ".gz".into(),
+        ..Default::default()
+    };
     match program {
         "gunzip" => o.decompress = true,
         "zcat" => {
@@ -127,23 +131,29 @@ pub fn main(program: &str, args: Vec<OsString>) -> i32 {
                 "name" => o.name = true,
                 "quiet" | "silent" => o.quiet = true,
                 "recursive" => o.recursive = true,
-                "suffix" => match inline.or_else(|| it.next().map(|v| v.to_string_lossy().into_owned())) {
-                    Some(v) if !v.is_empty() && !v.contains('/') => o.suffix = v,
-                    _ => {
-                        eprintln!("{program}: invalid suffix");
-                        return 1;
+                "suffix" => {
+                    match inline.or_else(|| it.next().map(|v| v.to_string_lossy().into_owned())) {
+                        Some(v) if !v.is_empty() && !v.contains('/') => o.suffix = v,
+                        _ => {
+                            eprintln!("{program}: invalid suffix");
+                            return 1;
+                        }
                     }
-                },
+                }
                 "test" => o.test = true,
                 "verbose" => o.verbose = true,
                 "version" => {
-                    println!("gzip (pg_shell textutils) 1.12-compatible, over flate2 1.1 (miniz_oxide)");
+                    println!(
+                        "gzip (pg_shell textutils) 1.12-compatible, over flate2 1.1 (miniz_oxide)"
+                    );
                     return 0;
                 }
                 "fast" => o.level = 1,
                 "best" => o.level = 9,
                 _ => {
-                    eprintln!("{program}: unrecognized option '--{name}'\nTry '{program} --help' for more information.");
+                    eprintln!(
+                        "{program}: unrecognized option '--{name}'\nTry '{program} --help' for more information."
+                    );
                     return 1;
                 }
             }
@@ -169,12 +179,18 @@ pub fn main(program: &str, args: Vec<OsString>) -> i32 {
                 't' => o.test = true,
                 'v' => o.verbose = true,
                 'V' => {
-                    println!("gzip (pg_shell textutils) 1.12-compatible, over flate2 1.1 (miniz_oxide)");
+                    println!(
+                        "gzip (pg_shell textutils) 1.12-compatible, over flate2 1.1 (miniz_oxide)"
+                    );
                     return 0;
                 }
                 'S' => {
                     let rest: String = chars[i + 1..].iter().collect();
-                    let v = if rest.is_empty() { it.next().map(|v| v.to_string_lossy().into_owned()) } else { Some(rest) };
+                    let v = if rest.is_empty() {
+                        it.next().map(|v| v.to_string_lossy().into_owned())
+                    } else {
+                        Some(rest)
+                    };
                     match v {
                         Some(v) if !v.is_empty() && !v.contains('/') => o.suffix = v,
                         _ => {
@@ -187,7 +203,9 @@ pub fn main(program: &str, args: Vec<OsString>) -> i32 {
                 }
                 d @ '1'..='9' => o.level = d.to_digit(10).unwrap(),
                 other => {
-                    eprintln!("{program}: invalid option -- '{other}'\nTry '{program} --help' for more information.");
+                    eprintln!(
+                        "{program}: invalid option -- '{other}'\nTry '{program} --help' for more information."
+                    );
                     return 1;
                 }
             }
@@ -197,7 +215,10 @@ pub fn main(program: &str, args: Vec<OsString>) -> i32 {
     if o.list || o.test {
         o.decompress = true;
     }
-    let mut st = Status { code: 0, quiet: o.quiet };
+    let mut st = Status {
+        code: 0,
+        quiet: o.quiet,
+    };
     if o.list {
         println!("         compressed        uncompressed  ratio uncompressed_name");
     }
@@ -233,7 +254,11 @@ fn stdin_to_stdout(program: &str, o: &Opts, st: &mut Status) {
             let r = BufReader::new(input).read_to_end(&mut data);
             r.and_then(|_| list_one(&data, "stdout"))
         } else if o.test {
-            io::copy(&mut MultiGzDecoder::new(BufReader::new(input)), &mut io::sink()).map(|_| ())
+            io::copy(
+                &mut MultiGzDecoder::new(BufReader::new(input)),
+                &mut io::sink(),
+            )
+            .map(|_| ())
         } else {
             decompress_stream(input, &mut stdout.lock())
         }
@@ -254,7 +279,13 @@ fn gz_message(e: &io::Error) -> String {
     }
 }
 
-fn compress_stream<R: Read, W: Write>(input: R, out: &mut W, level: u32, name: Option<&[u8]>, mtime: u32) -> io::Result<()> {
+fn compress_stream<R: Read, W: Write>(
+    input: R,
+    out: &mut W,
+    level: u32,
+    name: Option<&[u8]>,
+    mtime: u32,
+) -> io::Result<()> {
     let mut b = GzBuilder::new().operating_system(3).mtime(mtime);
     if let Some(n) = name {
         b = b.filename(n.to_vec());
@@ -271,7 +302,14 @@ fn decompress_stream<R: Read, W: Write>(input: R, out: &mut W) -> io::Result<()>
     out.flush()
 }
 
-fn one_path(program: &str, o: &Opts, path: &Path, st: &mut Status, totals: &mut (u64, u64, u64, usize), operand: bool) {
+fn one_path(
+    program: &str,
+    o: &Opts,
+    path: &Path,
+    st: &mut Status,
+    totals: &mut (u64, u64, u64, usize),
+    operand: bool,
+) {
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) => {
@@ -290,7 +328,10 @@ fn one_path(program: &str, o: &Opts, path: &Path, st: &mut Status, totals: &mut 
     };
     if meta.is_dir() {
         if !o.recursive {
-            st.warning(format!("{program}: {} is a directory -- ignored", path.display()));
+            st.warning(format!(
+                "{program}: {} is a directory -- ignored",
+                path.display()
+            ));
             return;
         }
         let mut names: Vec<OsString> = match fs::read_dir(path) {
@@ -307,7 +348,10 @@ fn one_path(program: &str, o: &Opts, path: &Path, st: &mut Status, totals: &mut 
         return;
     }
     if meta.file_type().is_symlink() && !o.force && !o.stdout {
-        st.warning(format!("{program}: {} is not a directory or a regular file - ignored", path.display()));
+        st.warning(format!(
+            "{program}: {} is not a directory or a regular file - ignored",
+            path.display()
+        ));
         return;
     }
     if o.decompress {
@@ -328,7 +372,10 @@ fn mtime_secs(meta: &fs::Metadata) -> u32 {
 fn compress_file(program: &str, o: &Opts, path: &Path, meta: &fs::Metadata, st: &mut Status) {
     let name = path.to_string_lossy();
     if !o.stdout && name.ends_with(&o.suffix) {
-        st.warning(format!("{program}: {name} already has {} suffix -- unchanged", o.suffix));
+        st.warning(format!(
+            "{program}: {name} already has {} suffix -- unchanged",
+            o.suffix
+        ));
         return;
     }
     let input = match fs::File::open(path) {
@@ -336,20 +383,32 @@ fn compress_file(program: &str, o: &Opts, path: &Path, meta: &fs::Metadata, st: 
         Err(e) => return st.error(format!("{program}: {name}: {}", io_message(&e))),
     };
     let base = path.file_name().map(|n| n.as_encoded_bytes().to_vec());
-    let (hname, mtime) = if o.no_name { (None, 0) } else { (base, mtime_secs(meta)) };
+    let (hname, mtime) = if o.no_name {
+        (None, 0)
+    } else {
+        (base, mtime_secs(meta))
+    };
     if o.stdout {
         let stdout = io::stdout();
-        if let Err(e) = compress_stream(input, &mut stdout.lock(), o.level, hname.as_deref(), mtime) {
+        if let Err(e) = compress_stream(input, &mut stdout.lock(), o.level, hname.as_deref(), mtime)
+        {
             st.error(format!("{program}: {name}: {}", io_message(&e)));
         }
         return;
     }
     let out_path = PathBuf::from(format!("{name}{}", o.suffix));
-    let Some(mut out) = create_output(program, o, &out_path, st) else { return };
-    let r = compress_stream(input, &mut out, o.level, hname.as_deref(), mtime).and_then(|_| out.sync_all());
+    let Some(mut out) = create_output(program, o, &out_path, st) else {
+        return;
+    };
+    let r = compress_stream(input, &mut out, o.level, hname.as_deref(), mtime)
+        .and_then(|_| out.sync_all());
     if let Err(e) = r {
         let _ = fs::remove_file(&out_path);
-        return st.error(format!("{program}: {}: {}", out_path.display(), io_message(&e)));
+        return st.error(format!(
+            "{program}: {}: {}",
+            out_path.display(),
+            io_message(&e)
+        ));
     }
     drop(out);
     finish_output(program, o, path, &out_path, meta, st, true);
@@ -358,15 +417,26 @@ fn compress_file(program: &str, o: &Opts, path: &Path, meta: &fs::Metadata, st: 
 fn create_output(program: &str, o: &Opts, out_path: &Path, st: &mut Status) -> Option<fs::File> {
     if out_path.exists() {
         if !o.force {
-            st.warning(format!("{program}: {} already exists;\tnot overwritten", out_path.display()));
+            st.warning(format!(
+                "{program}: {} already exists;\tnot overwritten",
+                out_path.display()
+            ));
             return None;
         }
         let _ = fs::remove_file(out_path);
     }
-    match fs::OpenOptions::new().write(true).create_new(true).open(out_path) {
+    match fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(out_path)
+    {
         Ok(f) => Some(f),
         Err(e) => {
-            st.error(format!("{program}: {}: {}", out_path.display(), io_message(&e)));
+            st.error(format!(
+                "{program}: {}: {}",
+                out_path.display(),
+                io_message(&e)
+            ));
             None
         }
     }
@@ -374,20 +444,44 @@ fn create_output(program: &str, o: &Opts, out_path: &Path, st: &mut Status) -> O
 
 /// Gives the output the input's modification time and, unless -k, removes
 /// the input; -v reports as GNU gzip does.
-fn finish_output(program: &str, o: &Opts, input: &Path, output: &Path, meta: &fs::Metadata, st: &mut Status, compressing: bool) {
-    if let (Ok(t), Ok(f)) = (meta.modified(), fs::File::options().write(true).open(output)) {
+fn finish_output(
+    program: &str,
+    o: &Opts,
+    input: &Path,
+    output: &Path,
+    meta: &fs::Metadata,
+    st: &mut Status,
+    compressing: bool,
+) {
+    if let (Ok(t), Ok(f)) = (
+        meta.modified(),
+        fs::File::options().write(true).open(output),
+    ) {
         let _ = f.set_modified(t);
     }
     if o.verbose {
         let packed_file = if compressing { output } else { input };
         let packed = fs::read(packed_file).map(|d| deflate_len(&d)).unwrap_or(0);
-        let raw = if compressing { meta.len() } else { fs::metadata(output).map(|m| m.len()).unwrap_or(0) };
+        let raw = if compressing {
+            meta.len()
+        } else {
+            fs::metadata(output).map(|m| m.len()).unwrap_or(0)
+        };
         let verb = if o.keep { "created" } else { "replaced with" };
-        eprintln!("{}:\t{} -- {verb} {}", input.display(), ratio(packed, raw), output.display());
+        eprintln!(
+            "{}:\t{} -- {verb} {}",
+            input.display(),
+            ratio(packed, raw),
+            output.display()
+        );
     }
     if !o.keep {
         if let Err(e) = fs::remove_file(input) {
-            st.error(format!("{program}: {}: {}", input.display(), io_message(&e)));
+            st.error(format!(
+                "{program}: {}: {}",
+                input.display(),
+                io_message(&e)
+            ));
         }
     }
 }
@@ -408,13 +502,23 @@ fn strip_suffix(name: &str, suffix: &str) -> Option<String> {
             }
         }
     }
-    if let Some(base) = name.strip_suffix(".tgz").or_else(|| name.strip_suffix(".taz")) {
+    if let Some(base) = name
+        .strip_suffix(".tgz")
+        .or_else(|| name.strip_suffix(".taz"))
+    {
         return Some(format!("{base}.tar"));
     }
     None
 }
 
-fn decompress_file(program: &str, o: &Opts, path: &Path, meta: &fs::Metadata, st: &mut Status, totals: &mut (u64, u64, u64, usize)) {
+fn decompress_file(
+    program: &str,
+    o: &Opts,
+    path: &Path,
+    meta: &fs::Metadata,
+    st: &mut Status,
+    totals: &mut (u64, u64, u64, usize),
+) {
     let name = path.to_string_lossy().into_owned();
     let data = match fs::read(path) {
         Ok(d) => d,
@@ -459,7 +563,10 @@ fn decompress_file(program: &str, o: &Opts, path: &Path, meta: &fs::Metadata, st
             if let Some(stored) = h.filename() {
                 let stored = String::from_utf8_lossy(stored).into_owned();
                 if !stored.is_empty() && !stored.contains('/') {
-                    base = match Path::new(&base).parent().filter(|p| !p.as_os_str().is_empty()) {
+                    base = match Path::new(&base)
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                    {
                         Some(dir) => dir.join(stored).to_string_lossy().into_owned(),
                         None => stored,
                     };
@@ -471,7 +578,9 @@ fn decompress_file(program: &str, o: &Opts, path: &Path, meta: &fs::Metadata, st
         }
     }
     let out_path = PathBuf::from(base);
-    let Some(mut out) = create_output(program, o, &out_path, st) else { return };
+    let Some(mut out) = create_output(program, o, &out_path, st) else {
+        return;
+    };
     if let Err(e) = decompress_stream(&data[..], &mut out) {
         drop(out);
         let _ = fs::remove_file(&out_path);
@@ -517,9 +626,17 @@ fn deflate_len(data: &[u8]) -> u64 {
 
 fn list_one(data: &[u8], shown: &str) -> io::Result<()> {
     if data.len() < 18 || data[..2] != [0x1f, 0x8b] {
-        return Err(io::Error::new(io::ErrorKind::InvalidData, "not in gzip format"));
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "not in gzip format",
+        ));
     }
-    print_list_line(data.len() as u64, deflate_len(data), isize_trailer(data), shown);
+    print_list_line(
+        data.len() as u64,
+        deflate_len(data),
+        isize_trailer(data),
+        shown,
+    );
     Ok(())
 }
 

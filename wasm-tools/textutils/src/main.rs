@@ -45,7 +45,9 @@ fn main() {
         fail(&format!("textutils: unknown program '{called_as}'"));
     }
     let Some(tool) = args.get(1).map(|a| a.to_string_lossy().into_owned()) else {
-        fail("textutils: missing argument\nUsage: textutils <program> [arguments...]\n       textutils --list");
+        fail(
+            "textutils: missing argument\nUsage: textutils <program> [arguments...]\n       textutils --list",
+        );
     };
     match tool.as_str() {
         "--list" => {

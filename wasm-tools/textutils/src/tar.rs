@@ -92,11 +92,18 @@ fn needs_value(c: char) -> bool {
 }
 
 pub fn main(args: Vec<OsString>) -> i32 {
-    let mut args: Vec<String> = args.into_iter().skip(1).map(|a| a.to_string_lossy().into_owned()).collect();
+    let mut args: Vec<String> = args
+        .into_iter()
+        .skip(1)
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
     // The old style: a first argument without a dash is a cluster of option
     // letters whose values follow it in order (`tar cvfz a.tgz dir`).
     if let Some(first) = args.first().cloned() {
-        if !first.starts_with('-') && !first.is_empty() && first.chars().all(|c| c.is_ascii_alphabetic()) {
+        if !first.starts_with('-')
+            && !first.is_empty()
+            && first.chars().all(|c| c.is_ascii_alphabetic())
+        {
             let mut rest: Vec<String> = args[1..].to_vec();
             let mut expanded = Vec::new();
             for c in first.chars() {
@@ -130,7 +137,10 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     None => (long.to_string(), None),
                 };
                 let val = |it: &mut std::vec::IntoIter<String>| {
-                    inline.clone().or_else(|| it.next()).ok_or_else(|| format!("option '--{name}' requires an argument"))
+                    inline
+                        .clone()
+                        .or_else(|| it.next())
+                        .ok_or_else(|| format!("option '--{name}' requires an argument"))
                 };
                 match name.as_str() {
                     "create" => set_mode(&mut o, Mode::Create)?,
@@ -145,21 +155,32 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     "keep-old-files" => o.keep_old = true,
                     "strip-components" => {
                         let v = val(&mut it)?;
-                        o.strip = v.parse().map_err(|_| format!("Invalid number of elements: '{v}'"))?;
+                        o.strip = v
+                            .parse()
+                            .map_err(|_| format!("Invalid number of elements: '{v}'"))?;
                     }
                     "exclude" => o.exclude.push(val(&mut it)?),
-                    "bzip2" | "xz" | "lzma" | "zstd" | "lzip" | "lzop" | "compress" | "uncompress" => {
-                        return Err(format!("--{name}: only gzip compression is available here (-z)"));
+                    "bzip2" | "xz" | "lzma" | "zstd" | "lzip" | "lzop" | "compress"
+                    | "uncompress" => {
+                        return Err(format!(
+                            "--{name}: only gzip compression is available here (-z)"
+                        ));
                     }
                     "help" => {
                         println!("{HELP}");
                         std::process::exit(0);
                     }
                     "version" => {
-                        println!("tar (pg_shell textutils) GNU tar 1.34-compatible, over tar 0.4 and flate2 1.1");
+                        println!(
+                            "tar (pg_shell textutils) GNU tar 1.34-compatible, over tar 0.4 and flate2 1.1"
+                        );
                         std::process::exit(0);
                     }
-                    "preserve-permissions" | "same-permissions" | "numeric-owner" | "no-same-owner" | "overwrite" => {}
+                    "preserve-permissions"
+                    | "same-permissions"
+                    | "numeric-owner"
+                    | "no-same-owner"
+                    | "overwrite" => {}
                     _ => return Err(format!("unrecognized option '--{name}'")),
                 }
                 continue;
@@ -173,7 +194,12 @@ pub fn main(args: Vec<OsString>) -> i32 {
                     if needs_value(c) {
                         let inline: String = chars[i..].iter().collect();
                         i = chars.len();
-                        let v = if inline.is_empty() { it.next().ok_or_else(|| format!("option requires an argument -- '{c}'"))? } else { inline };
+                        let v = if inline.is_empty() {
+                            it.next()
+                                .ok_or_else(|| format!("option requires an argument -- '{c}'"))?
+                        } else {
+                            inline
+                        };
                         if c == 'f' {
                             o.file = Some(v);
                         } else {
@@ -191,8 +217,14 @@ pub fn main(args: Vec<OsString>) -> i32 {
                         'O' => o.to_stdout = true,
                         'k' => o.keep_old = true,
                         'p' | 'o' => {}
-                        'j' | 'J' | 'Z' => return Err(format!("-{c}: only gzip compression is available here (-z)")),
-                        'r' | 'u' | 'A' | 'd' => return Err(format!("-{c}: only -c, -x and -t are available here")),
+                        'j' | 'J' | 'Z' => {
+                            return Err(format!(
+                                "-{c}: only gzip compression is available here (-z)"
+                            ));
+                        }
+                        'r' | 'u' | 'A' | 'd' => {
+                            return Err(format!("-{c}: only -c, -x and -t are available here"));
+                        }
                         _ => return Err(format!("invalid option -- '{c}'")),
                     }
                 }
@@ -207,7 +239,9 @@ pub fn main(args: Vec<OsString>) -> i32 {
         return 2;
     }
     let Some(mode) = o.mode else {
-        eprintln!("tar: You must specify one of the '-Acdtrux', '--delete' or '--test-label' options\nTry 'tar --help' for more information.");
+        eprintln!(
+            "tar: You must specify one of the '-Acdtrux', '--delete' or '--test-label' options\nTry 'tar --help' for more information."
+        );
         return 2;
     };
     if o.auto_compress {
@@ -247,7 +281,9 @@ fn archive_path(o: &Opts) -> Option<PathBuf> {
     match o.file.as_deref() {
         None | Some("-") => None,
         Some(f) => {
-            let joined = std::env::current_dir().map(|d| d.join(f)).unwrap_or_else(|_| PathBuf::from(f));
+            let joined = std::env::current_dir()
+                .map(|d| d.join(f))
+                .unwrap_or_else(|_| PathBuf::from(f));
             let mut clean = PathBuf::new();
             for c in joined.components() {
                 match c {
@@ -265,19 +301,32 @@ fn archive_path(o: &Opts) -> Option<PathBuf> {
 
 fn enter_dir(o: &Opts) -> io::Result<()> {
     if let Some(d) = &o.dir {
-        std::env::set_current_dir(d).map_err(|e| io::Error::new(e.kind(), format!("{d}: Cannot open: {}", io_message(&e))))?;
+        std::env::set_current_dir(d).map_err(|e| {
+            io::Error::new(e.kind(), format!("{d}: Cannot open: {}", io_message(&e)))
+        })?;
     }
     Ok(())
 }
 
 fn create(o: &Opts, run: &mut Run) -> io::Result<()> {
     if o.members.is_empty() {
-        eprintln!("tar: Cowardly refusing to create an empty archive\nTry 'tar --help' for more information.");
+        eprintln!(
+            "tar: Cowardly refusing to create an empty archive\nTry 'tar --help' for more information."
+        );
         std::process::exit(2);
     }
     let archive = archive_path(o);
     let sink: Box<dyn Write> = match &archive {
-        Some(p) => Box::new(fs::File::create(p).map_err(|e| io::Error::new(e.kind(), format!("{}: Cannot open: {}", o.file.as_deref().unwrap_or("-"), io_message(&e))))?),
+        Some(p) => Box::new(fs::File::create(p).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{}: Cannot open: {}",
+                    o.file.as_deref().unwrap_or("-"),
+                    io_message(&e)
+                ),
+            )
+        })?),
         None => Box::new(io::stdout()),
     };
     // GNU tar prints the verbose listing on stdout, unless the archive goes there.
@@ -286,7 +335,12 @@ fn create(o: &Opts, run: &mut Run) -> io::Result<()> {
     let sink = BufWriter::with_capacity(64 * 1024, sink);
     let inner = if o.gzip {
         // As `gzip` on a pipe writes it: no name, time 0.
-        Out::Gz(GzBuilder::new().operating_system(3).mtime(0).write(sink, Compression::default()))
+        Out::Gz(
+            GzBuilder::new()
+                .operating_system(3)
+                .mtime(0)
+                .write(sink, Compression::default()),
+        )
     } else {
         Out::Plain(sink)
     };
@@ -338,37 +392,68 @@ impl Out {
 fn excluded(o: &Opts, name: &str) -> bool {
     o.exclude.iter().any(|g| {
         let g = g.trim_end_matches('/');
-        glob_match(g, name) || Path::new(name).components().any(|c| glob_match(g, &c.as_os_str().to_string_lossy()))
+        glob_match(g, name)
+            || Path::new(name)
+                .components()
+                .any(|c| glob_match(g, &c.as_os_str().to_string_lossy()))
     })
 }
 
 fn base_header(kind: tar::EntryType, meta: &fs::Metadata) -> tar::Header {
     let mut h = tar::Header::new_gnu();
     h.set_entry_type(kind);
-    h.set_mode(if kind == tar::EntryType::Directory { 0o755 } else { 0o644 });
+    h.set_mode(if kind == tar::EntryType::Directory {
+        0o755
+    } else {
+        0o644
+    });
     h.set_uid(0);
     h.set_gid(0);
-    let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs()).unwrap_or(0);
+    let mtime = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
     h.set_mtime(mtime);
     h.set_size(0);
     h
 }
 
-fn add_path<W: Write>(o: &Opts, run: &mut Run, b: &mut tar::Builder<W>, path: &Path, name: &str, listing_to_stderr: bool) -> io::Result<()> {
+fn add_path<W: Write>(
+    o: &Opts,
+    run: &mut Run,
+    b: &mut tar::Builder<W>,
+    path: &Path,
+    name: &str,
+    listing_to_stderr: bool,
+) -> io::Result<()> {
     if excluded(o, name) {
         return Ok(());
     }
     let meta = match fs::symlink_metadata(path) {
         Ok(m) => m,
         Err(e) => {
-            run.error(format!("{}: Cannot stat: {}", path.display(), io_message(&e)));
+            run.error(format!(
+                "{}: Cannot stat: {}",
+                path.display(),
+                io_message(&e)
+            ));
             return Ok(());
         }
     };
     let ft = meta.file_type();
-    let shown = if ft.is_dir() && !name.ends_with('/') { format!("{name}/") } else { name.to_string() };
+    let shown = if ft.is_dir() && !name.ends_with('/') {
+        format!("{name}/")
+    } else {
+        name.to_string()
+    };
     if o.verbose > 0 {
-        let line = if o.verbose > 1 { long_listing(&base_header_for(&meta), &shown, None) } else { shown.clone() };
+        let line = if o.verbose > 1 {
+            long_listing(&base_header_for(&meta), &shown, None)
+        } else {
+            shown.clone()
+        };
         if listing_to_stderr {
             eprintln!("{line}");
         } else {
@@ -381,7 +466,11 @@ fn add_path<W: Write>(o: &Opts, run: &mut Run, b: &mut tar::Builder<W>, path: &P
         let mut names: Vec<OsString> = match fs::read_dir(path) {
             Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect(),
             Err(e) => {
-                run.error(format!("{}: Cannot open: {}", path.display(), io_message(&e)));
+                run.error(format!(
+                    "{}: Cannot open: {}",
+                    path.display(),
+                    io_message(&e)
+                ));
                 return Ok(());
             }
         };
@@ -399,7 +488,11 @@ fn add_path<W: Write>(o: &Opts, run: &mut Run, b: &mut tar::Builder<W>, path: &P
         let f = match fs::File::open(path) {
             Ok(f) => f,
             Err(e) => {
-                run.error(format!("{}: Cannot open: {}", path.display(), io_message(&e)));
+                run.error(format!(
+                    "{}: Cannot open: {}",
+                    path.display(),
+                    io_message(&e)
+                ));
                 return Ok(());
             }
         };
@@ -450,9 +543,25 @@ fn long_listing(h: &tar::Header, name: &str, link: Option<String>) -> String {
         perms.push(if bits & 2 != 0 { 'w' } else { '-' });
         perms.push(if bits & 1 != 0 { 'x' } else { '-' });
     }
-    let user = h.username().ok().flatten().filter(|s| !s.is_empty()).map(str::to_owned).unwrap_or_else(|| h.uid().unwrap_or(0).to_string());
-    let group = h.groupname().ok().flatten().filter(|s| !s.is_empty()).map(str::to_owned).unwrap_or_else(|| h.gid().unwrap_or(0).to_string());
-    let size = if kind.is_dir() || kind.is_symlink() || kind.is_hard_link() { 0 } else { h.size().unwrap_or(0) };
+    let user = h
+        .username()
+        .ok()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| h.uid().unwrap_or(0).to_string());
+    let group = h
+        .groupname()
+        .ok()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .unwrap_or_else(|| h.gid().unwrap_or(0).to_string());
+    let size = if kind.is_dir() || kind.is_symlink() || kind.is_hard_link() {
+        0
+    } else {
+        h.size().unwrap_or(0)
+    };
     let size = size.to_string();
     let pad = user.len() + 1 + group.len() + 1 + size.len();
     let width = 19usize.max(pad) - pad + size.len();
@@ -479,13 +588,26 @@ fn format_time(secs: u64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", rem / 3600, rem % 3600 / 60)
+    format!(
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60
+    )
 }
 
 fn read_archive(o: &Opts, mode: Mode, run: &mut Run) -> io::Result<()> {
     let archive = archive_path(o);
     let raw: Box<dyn Read> = match &archive {
-        Some(p) => Box::new(fs::File::open(p).map_err(|e| io::Error::new(e.kind(), format!("{}: Cannot open: {}", o.file.as_deref().unwrap_or("-"), io_message(&e))))?),
+        Some(p) => Box::new(fs::File::open(p).map_err(|e| {
+            io::Error::new(
+                e.kind(),
+                format!(
+                    "{}: Cannot open: {}",
+                    o.file.as_deref().unwrap_or("-"),
+                    io_message(&e)
+                ),
+            )
+        })?),
         None => Box::new(io::stdin()),
     };
     let mut raw = BufReader::with_capacity(64 * 1024, raw);
@@ -495,7 +617,11 @@ fn read_archive(o: &Opts, mode: Mode, run: &mut Run) -> io::Result<()> {
         let head = raw.fill_buf()?;
         head.len() >= 2 && head[0] == 0x1f && head[1] == 0x8b
     };
-    let reader: Box<dyn Read> = if gz || o.gzip { Box::new(MultiGzDecoder::new(raw)) } else { Box::new(raw) };
+    let reader: Box<dyn Read> = if gz || o.gzip {
+        Box::new(MultiGzDecoder::new(raw))
+    } else {
+        Box::new(raw)
+    };
     enter_dir(o)?;
     let mut ar = tar::Archive::new(reader);
     let mut seen = vec![false; o.members.len()];
@@ -518,11 +644,17 @@ fn read_archive(o: &Opts, mode: Mode, run: &mut Run) -> io::Result<()> {
         if excluded(o, &name) {
             continue;
         }
-        let link = entry.link_name_bytes().map(|l| String::from_utf8_lossy(&l).into_owned());
+        let link = entry
+            .link_name_bytes()
+            .map(|l| String::from_utf8_lossy(&l).into_owned());
         if mode == Mode::List || o.verbose > 0 {
             let line = if o.verbose > 1 || (mode == Mode::List && o.verbose > 0) {
                 let arrow = link.as_ref().map(|l| {
-                    if entry.header().entry_type().is_hard_link() { format!(" link to {l}") } else { format!(" -> {l}") }
+                    if entry.header().entry_type().is_hard_link() {
+                        format!(" link to {l}")
+                    } else {
+                        format!(" -> {l}")
+                    }
                 });
                 long_listing(entry.header(), &name, arrow)
             } else {
@@ -546,10 +678,18 @@ fn read_archive(o: &Opts, mode: Mode, run: &mut Run) -> io::Result<()> {
     stdout.flush()
 }
 
-fn extract_entry<R: Read>(o: &Opts, run: &mut Run, entry: &mut tar::Entry<'_, R>, name: &str, link: Option<String>, stdout: &mut impl Write) -> io::Result<()> {
+fn extract_entry<R: Read>(
+    o: &Opts,
+    run: &mut Run,
+    entry: &mut tar::Entry<'_, R>,
+    name: &str,
+    link: Option<String>,
+    stdout: &mut impl Write,
+) -> io::Result<()> {
     let kind = entry.header().entry_type();
     if o.to_stdout {
-        if kind.is_file() || kind == tar::EntryType::Continuous || kind == tar::EntryType::GNUSparse {
+        if kind.is_file() || kind == tar::EntryType::Continuous || kind == tar::EntryType::GNUSparse
+        {
             io::copy(entry, stdout)?;
         }
         return Ok(());
@@ -577,7 +717,11 @@ fn extract_entry<R: Read>(o: &Opts, run: &mut Run, entry: &mut tar::Entry<'_, R>
     }
     if let Some(parent) = rel.parent().filter(|p| !p.as_os_str().is_empty()) {
         if let Err(e) = fs::create_dir_all(parent) {
-            run.error(format!("{}: Cannot mkdir: {}", parent.display(), io_message(&e)));
+            run.error(format!(
+                "{}: Cannot mkdir: {}",
+                parent.display(),
+                io_message(&e)
+            ));
             return Ok(());
         }
     }
@@ -589,7 +733,11 @@ fn extract_entry<R: Read>(o: &Opts, run: &mut Run, entry: &mut tar::Entry<'_, R>
     let mtime = entry.header().mtime().ok();
     if kind.is_dir() {
         if let Err(e) = fs::create_dir_all(&rel) {
-            run.error(format!("{}: Cannot mkdir: {}", rel.display(), io_message(&e)));
+            run.error(format!(
+                "{}: Cannot mkdir: {}",
+                rel.display(),
+                io_message(&e)
+            ));
         }
         return Ok(());
     }
@@ -604,31 +752,51 @@ fn extract_entry<R: Read>(o: &Opts, run: &mut Run, entry: &mut tar::Entry<'_, R>
     if kind.is_symlink() {
         let Some(target) = link else { return Ok(()) };
         if let Err(e) = make_symlink(&target, &rel) {
-            run.error(format!("{}: Cannot create symlink to '{target}': {}", rel.display(), io_message(&e)));
+            run.error(format!(
+                "{}: Cannot create symlink to '{target}': {}",
+                rel.display(),
+                io_message(&e)
+            ));
         }
         return Ok(());
     }
     if kind.is_hard_link() {
         let Some(target) = link else { return Ok(()) };
         let mut tpath = PathBuf::new();
-        for (i, c) in Path::new(&target).components().filter(|c| matches!(c, Component::Normal(_))).enumerate() {
+        for (i, c) in Path::new(&target)
+            .components()
+            .filter(|c| matches!(c, Component::Normal(_)))
+            .enumerate()
+        {
             if i >= o.strip {
                 tpath.push(c);
             }
         }
         if let Err(e) = fs::hard_link(&tpath, &rel) {
-            run.error(format!("{}: Cannot hard link to '{target}': {}", rel.display(), io_message(&e)));
+            run.error(format!(
+                "{}: Cannot hard link to '{target}': {}",
+                rel.display(),
+                io_message(&e)
+            ));
         }
         return Ok(());
     }
-    if !(kind.is_file() || kind == tar::EntryType::Continuous || kind == tar::EntryType::GNUSparse) {
-        run.error(format!("{}: Unsupported member type, skipped", rel.display()));
+    if !(kind.is_file() || kind == tar::EntryType::Continuous || kind == tar::EntryType::GNUSparse)
+    {
+        run.error(format!(
+            "{}: Unsupported member type, skipped",
+            rel.display()
+        ));
         return Ok(());
     }
     let f = match fs::File::create(&rel) {
         Ok(f) => f,
         Err(e) => {
-            run.error(format!("{}: Cannot open: {}", rel.display(), io_message(&e)));
+            run.error(format!(
+                "{}: Cannot open: {}",
+                rel.display(),
+                io_message(&e)
+            ));
             return Ok(());
         }
     };
@@ -645,12 +813,13 @@ fn extract_entry<R: Read>(o: &Opts, run: &mut Run, entry: &mut tar::Entry<'_, R>
 /// link's path against the working directory as every other call does.
 #[cfg(target_os = "wasi")]
 fn make_symlink(target: &str, link: &Path) -> io::Result<()> {
-    use std::ffi::{c_char, c_int, CString};
+    use std::ffi::{CString, c_char, c_int};
     unsafe extern "C" {
         fn symlink(target: *const c_char, linkpath: *const c_char) -> c_int;
     }
     let t = CString::new(target).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
-    let l = CString::new(link.as_os_str().as_encoded_bytes()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+    let l = CString::new(link.as_os_str().as_encoded_bytes())
+        .map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
     // SAFETY: both are NUL-terminated strings that outlive the call.
     if unsafe { symlink(t.as_ptr(), l.as_ptr()) } == 0 {
         Ok(())
@@ -666,5 +835,8 @@ fn make_symlink(target: &str, link: &Path) -> io::Result<()> {
 
 #[cfg(not(any(unix, target_os = "wasi")))]
 fn make_symlink(_target: &str, _link: &Path) -> io::Result<()> {
-    Err(io::Error::new(io::ErrorKind::Unsupported, "symbolic links are not supported"))
+    Err(io::Error::new(
+        io::ErrorKind::Unsupported,
+        "symbolic links are not supported",
+    ))
 }

@@ -1,9 +1,9 @@
 //! Filter parsing, compilation, and execution (jaq 3.1.2's `src/filter.rs`,
 //! MIT; pg_shell: without the REPL's `repl` function).
-use super::{read, Error, Runner, Val};
+use super::{Error, Runner, Val, read};
 use jaq_all::data::Filter;
-use jaq_all::jaq_core::{compile, load, Exn, ValT, Vars};
-use jaq_all::load::{compile_errors, load_errors, FileReports};
+use jaq_all::jaq_core::{Exn, ValT, Vars, compile, load};
+use jaq_all::load::{FileReports, compile_errors, load_errors};
 use std::{io, path::PathBuf};
 
 pub fn parse_compile(
@@ -13,7 +13,7 @@ pub fn parse_compile(
     paths: &[PathBuf],
 ) -> Result<(Vec<Val>, Filter), Vec<FileReports<PathBuf>>> {
     use compile::Compiler;
-    use load::{import, Arena, File, Loader};
+    use load::{Arena, File, Loader, import};
 
     let default = ["~/.jq", "$ORIGIN/../lib/jq", "$ORIGIN/../lib"].map(|x| x.into());
     let paths = if paths.is_empty() { &default } else { paths };

@@ -12,13 +12,13 @@ use core::fmt::{self, Display, Formatter};
 use filter::run;
 use jaq_all::data::{Filter, Runner};
 use jaq_all::fmts::read;
-use jaq_all::fmts::write::{with_stdout, write, Writer};
+use jaq_all::fmts::write::{Writer, with_stdout, write};
 use jaq_all::jaq_core::Vars;
-use jaq_all::json::write::{Pp, Styles};
 use jaq_all::json::Val;
+use jaq_all::json::write::{Pp, Styles};
 use jaq_all::load::{Color, FileReports, FileReportsDisp, Paint};
-use std::io::{self, Write};
 use std::ffi::OsString;
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process::{ExitCode, Termination};
 
@@ -169,7 +169,10 @@ fn real_main(cli: &Cli, inp: &mut io::Stdin, out: &mut io::Stdout) -> Result<Exi
             if cli.in_place {
                 // write to a file beside the input, then replace the input with it
                 let location = path.parent().unwrap_or(Path::new("."));
-                let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
                 let tmp_path = location.join(format!(".{name}.jaq-tmp"));
                 let mut tmp = std::fs::File::create(&tmp_path)?;
 
