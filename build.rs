@@ -6,13 +6,23 @@
 //!   cargo build --release --locked --target wasm32-wasip1 \
 //!       --manifest-path wasm-tools/Cargo.toml --target-dir target/wasm-tools
 //!
-//! and copies `coreutils.wasm`, `fixtures.wasm` and `fsconform.wasm` into
-//! OUT_DIR, together with `coreutils_programs.rs`, the program names read
-//! from `wasm-tools/coreutils/tools.txt` (the list the multicall module
-//! dispatches on). The nested build always runs in release mode and in its
-//! own target directory, so it stays warm across pg_shell's profiles and
+//! and copies `coreutils.wasm`, `textutils.wasm`, `fixtures.wasm` and
+//! `fsconform.wasm` into OUT_DIR, together with `coreutils_programs.rs` and
+//! `textutils_programs.rs`, the program names read from
+//! `wasm-tools/{coreutils,textutils}/tools.txt` (the lists the multicall
+//! modules dispatch on). The nested build always runs in release mode and in
+//! its own target directory, so it stays warm across pg_shell's profiles and
 //! never touches the directory the outer cargo has locked. The build always
 //! produces real modules: there is no switch to skip it.
+//!
+//! textutils has C in it (the one true awk, and oniguruma under uutils
+//! findutils), so the nested build also needs a clang that can compile for
+//! WASI against a wasi-libc sysroot, and an archiver for its objects.
+//! `wasi_c_toolchain` finds one (or takes `CC_wasm32_wasip1` as given) and
+//! hands it to the nested cargo as `CC_/CFLAGS_/AR_wasm32_wasip1`, which the
+//! `cc` crate reads; on Debian or Ubuntu as root it installs `clang`, `llvm`
+//! and `wasi-libc` with apt-get when none is found (as the test suite
+//! installs PostgreSQL and Chromium); elsewhere it stops with what to install.
 
 use std::env;
 use std::ffi::OsString;
@@ -21,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 const WASM_TARGET: &str = "wasm32-wasip1";
-const MODULES: &[&str] = &["coreutils", "fixtures", "fsconform"];
+const MODULES: &[&str] = &["coreutils", "textutils", "fixtures", "fsconform"];
 
 fn main() {
     let manifest_dir =
@@ -33,9 +43,11 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     watch_sources(&tools_dir);
 
-    let programs = coreutils_programs(&tools_dir.join("coreutils").join("tools.txt"));
-    fs::write(out_dir.join("coreutils_programs.rs"), programs)
-        .expect("writing coreutils_programs.rs");
+    for module in ["coreutils", "textutils"] {
+        let programs = program_list(&tools_dir.join(module).join("tools.txt"));
+        fs::write(out_dir.join(format!("{module}_programs.rs")), programs)
+            .unwrap_or_else(|e| panic!("writing {module}_programs.rs: {e}"));
+    }
 
     let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     ensure_wasm_target(&rustc);
@@ -49,6 +61,9 @@ fn main() {
         .arg("--target-dir")
         .arg(&target_dir);
     scrub_env(&mut cmd);
+    for (key, value) in wasi_c_toolchain(&out_dir) {
+        cmd.env(key, value);
+    }
 
     let output = cmd
         .output()
@@ -91,7 +106,7 @@ fn watch_sources(tools_dir: &Path) {
 
 /// `&[...]`: the first word of every non-comment line of tools.txt, sorted as
 /// the multicall module sorts them for `coreutils --list`.
-fn coreutils_programs(tools_txt: &Path) -> String {
+fn program_list(tools_txt: &Path) -> String {
     let text =
         fs::read_to_string(tools_txt).unwrap_or_else(|e| panic!("{}: {e}", tools_txt.display()));
     let mut names: Vec<&str> = text
@@ -204,4 +219,140 @@ fn scrub_env(cmd: &mut Command) {
             cmd.env_remove(key);
         }
     }
+}
+
+/// The C compiler settings for the nested build (see the module comment):
+/// `CC_wasm32_wasip1`, `CFLAGS_wasm32_wasip1`, `AR_wasm32_wasip1`. Empty when
+/// the caller set `CC_wasm32_wasip1` already (then the rest is theirs too).
+///
+/// A candidate clang (`clang`, `clang-19` ... `clang-14`, Homebrew's llvm)
+/// passes when it compiles a file including <stdio.h> for `wasm32-wasi` (the
+/// name Debian's clang 14 and its wasi-libc use) or `wasm32-wasip1`, with its
+/// own default sysroot or one of `WASI_SYSROOT`, /usr/share/wasi-sysroot,
+/// /opt/wasi-sdk/share/wasi-sysroot, Homebrew's share/wasi-sysroot.
+fn wasi_c_toolchain(out_dir: &Path) -> Vec<(&'static str, OsString)> {
+    for var in ["CC_wasm32_wasip1", "CFLAGS_wasm32_wasip1", "AR_wasm32_wasip1", "WASI_SYSROOT"] {
+        println!("cargo:rerun-if-env-changed={var}");
+    }
+    if env::var_os("CC_wasm32_wasip1").is_some_and(|v| !v.is_empty()) {
+        return Vec::new();
+    }
+    if let Some(found) = find_wasi_clang(out_dir) {
+        return found;
+    }
+    if install_wasi_clang() {
+        if let Some(found) = find_wasi_clang(out_dir) {
+            return found;
+        }
+    }
+    panic!(
+        "pg_shell's textutils module (awk, and find's regular expressions) has C code, so building it needs \
+         a clang that compiles for WASI with a wasi-libc sysroot, and llvm-ar; none was found. Install them \
+         (Debian/Ubuntu: `apt-get install clang llvm wasi-libc`; macOS: `brew install llvm wasi-libc`, then \
+         WASI_SYSROOT=$(brew --prefix)/share/wasi-sysroot and PATH=$(brew --prefix llvm)/bin:$PATH), or set \
+         CC_wasm32_wasip1, CFLAGS_wasm32_wasip1 and AR_wasm32_wasip1 yourself (e.g. wasi-sdk's clang and llvm-ar)."
+    );
+}
+
+fn find_wasi_clang(out_dir: &Path) -> Option<Vec<(&'static str, OsString)>> {
+    let mut compilers: Vec<PathBuf> = vec!["clang".into()];
+    compilers.extend((14..=19).rev().map(|v| PathBuf::from(format!("clang-{v}"))));
+    for prefix in ["/opt/homebrew/opt/llvm/bin", "/usr/local/opt/llvm/bin", "/opt/wasi-sdk/bin"] {
+        compilers.push(Path::new(prefix).join("clang"));
+    }
+    let mut sysroots: Vec<Option<PathBuf>> = vec![None];
+    if let Some(s) = env::var_os("WASI_SYSROOT").filter(|s| !s.is_empty()) {
+        sysroots.insert(0, Some(PathBuf::from(s)));
+    }
+    for s in [
+        "/usr/share/wasi-sysroot",
+        "/opt/wasi-sdk/share/wasi-sysroot",
+        "/opt/homebrew/share/wasi-sysroot",
+        "/usr/local/share/wasi-sysroot",
+    ] {
+        if Path::new(s).is_dir() {
+            sysroots.push(Some(PathBuf::from(s)));
+        }
+    }
+    let probe_c = out_dir.join("wasi_probe.c");
+    fs::write(&probe_c, "#include <stdio.h>\n#include <stdlib.h>\nint probe(void) { return puts(getenv(\"X\")); }\n")
+        .expect("writing the WASI compiler probe");
+    let probe_o = out_dir.join("wasi_probe.o");
+    for cc in &compilers {
+        let runs = Command::new(cc).arg("--version").output().is_ok_and(|o| o.status.success());
+        if !runs {
+            continue;
+        }
+        let Some(ar) = archiver_for(cc) else { continue };
+        for target in ["wasm32-wasi", "wasm32-wasip1"] {
+            for sysroot in &sysroots {
+                let mut flags = vec![format!("--target={target}")];
+                if let Some(s) = sysroot {
+                    flags.push(format!("--sysroot={}", s.display()));
+                }
+                let ok = Command::new(cc)
+                    .args(&flags)
+                    .arg("-c")
+                    .arg(&probe_c)
+                    .arg("-o")
+                    .arg(&probe_o)
+                    .output()
+                    .is_ok_and(|o| o.status.success());
+                if ok {
+                    return Some(vec![
+                        ("CC_wasm32_wasip1", cc.clone().into_os_string()),
+                        ("CFLAGS_wasm32_wasip1", flags.join(" ").into()),
+                        ("AR_wasm32_wasip1", ar.into_os_string()),
+                    ]);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// llvm-ar beside `cc` (`clang-14` -> `llvm-ar-14`, or in the same
+/// directory), else on PATH.
+fn archiver_for(cc: &Path) -> Option<PathBuf> {
+    let name = cc.file_name()?.to_string_lossy().into_owned();
+    let mut candidates = Vec::new();
+    if let Some(version) = name.strip_prefix("clang-") {
+        candidates.push(cc.with_file_name(format!("llvm-ar-{version}")));
+    }
+    candidates.push(cc.with_file_name("llvm-ar"));
+    candidates.push(PathBuf::from("llvm-ar"));
+    candidates
+        .into_iter()
+        .find(|ar| Command::new(ar).arg("--version").output().is_ok_and(|o| o.status.success()))
+}
+
+/// On Debian/Ubuntu as root: `apt-get update` and `apt-get install -y clang
+/// llvm wasi-libc`. Returns whether it ran and succeeded.
+fn install_wasi_clang() -> bool {
+    if !cfg!(target_os = "linux") || !Path::new("/usr/bin/apt-get").exists() {
+        return false;
+    }
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    if !root {
+        return false;
+    }
+    println!("cargo:warning=no clang for WASI found; installing clang, llvm and wasi-libc with apt-get");
+    for args in [
+        &["update", "-qq"][..],
+        &["install", "-y", "-qq", "--no-install-recommends", "clang", "llvm", "wasi-libc"][..],
+    ] {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .stdout(std::process::Stdio::null())
+            .status();
+        if !matches!(status, Ok(s) if s.success()) {
+            println!("cargo:warning=apt-get {} failed: {status:?}", args.join(" "));
+            return false;
+        }
+    }
+    true
 }

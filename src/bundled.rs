@@ -1,14 +1,21 @@
-//! The WebAssembly modules shipped inside the pg_shell binary.
+//! The WebAssembly modules shipped inside the pg_shell binary, and what
+//! `help` says about their programs.
 //!
 //! build.rs compiles them from `wasm-tools/` (their own cargo workspace, built
-//! for wasm32-wasip1) and this module embeds the bytes. Both are multicall
+//! for wasm32-wasip1) and this module embeds the bytes. All are multicall
 //! modules: the host registers one module under each of its program names and
-//! runs it with argv[0] set to that name. Nothing here runs or registers them.
+//! runs it with argv[0] set to that name. Nothing here runs or registers them
+//! (`db::register_bundled` registers [`SHIPPED`]).
 //!
-//! The coreutils module changes into `$PWD` before running a tool (WASI
-//! preview 1 gives a guest no working directory otherwise; wasi-libc starts in
-//! "/"), so the host passes the session's directory as `PWD`. The fixtures do
-//! not: they report what the runtime gives them.
+//! The coreutils and textutils modules change into `$PWD` before running a
+//! tool (WASI preview 1 gives a guest no working directory otherwise;
+//! wasi-libc starts in "/"), so the host passes the session's directory as
+//! `PWD`. The fixtures do not: they report what the runtime gives them.
+//!
+//! For `help`: [`describe`] gives a shipped program's category and one-line
+//! summary, [`usage`] its manual-style usage text, [`CATEGORIES`] the
+//! categories in display order and [`programs_in`] a category's programs
+//! (see `help.rs`).
 
 /// One WebAssembly module shipped inside the pg_shell binary.
 pub struct BundledModule {
@@ -28,6 +35,25 @@ pub static COREUTILS: BundledModule = BundledModule {
     wasm: include_bytes!(concat!(env!("OUT_DIR"), "/coreutils.wasm")),
     programs: include!(concat!(env!("OUT_DIR"), "/coreutils_programs.rs")),
 };
+
+/// grep, sed, awk, find, diff, cmp, jq, gzip/gunzip/zcat and tar as one
+/// multicall module (`wasm-tools/textutils`): uutils sed 0.3, findutils 0.11
+/// (find) and diffutils 0.6; jaq 3.1 (jq); the one true awk 2022-09-12 (C);
+/// and pg_shell's own GNU-compatible front ends for grep (over ripgrep's
+/// grep-regex and grep-searcher), gzip (flate2) and tar (the tar crate).
+/// `programs` is generated from `wasm-tools/textutils/tools.txt`. xargs is
+/// not here: it exists to start commands, which a WASI program cannot do.
+pub static TEXTUTILS: BundledModule = BundledModule {
+    name: "textutils",
+    wasm: include_bytes!(concat!(env!("OUT_DIR"), "/textutils.wasm")),
+    programs: include!(concat!(env!("OUT_DIR"), "/textutils_programs.rs")),
+};
+
+/// The modules every installation registers (`pg_shell init`, `up`).
+pub static SHIPPED: &[&BundledModule] = &[&COREUTILS, &TEXTUTILS];
+
+mod help;
+pub use help::{describe, programs_in, usage, CATEGORIES};
 
 /// Test programs with exactly specified behaviour (`wasm-tools/fixtures`):
 ///
@@ -102,13 +128,14 @@ mod tests {
     #[test]
     fn modules_are_core_wasm_modules() {
         assert!(is_wasm_module(COREUTILS.wasm));
+        assert!(is_wasm_module(TEXTUTILS.wasm));
         assert!(is_wasm_module(FIXTURES.wasm));
         assert!(is_wasm_module(FSCONFORM.wasm));
     }
 
     #[test]
     fn program_lists_are_sorted_and_unique() {
-        for m in [&COREUTILS, &FIXTURES, &FSCONFORM] {
+        for m in [&COREUTILS, &TEXTUTILS, &FIXTURES, &FSCONFORM] {
             assert!(
                 m.programs.windows(2).all(|w| w[0] < w[1]),
                 "{}: {:?}",
@@ -135,6 +162,17 @@ mod tests {
         }
         for p in ["env", "pwd", "yes", "coreutils"] {
             assert!(!COREUTILS.programs.contains(&p), "unexpected {p}");
+        }
+    }
+
+    #[test]
+    fn textutils_has_the_tools_of_issue_10_and_no_xargs() {
+        for p in ["grep", "egrep", "fgrep", "sed", "awk", "find", "diff", "cmp", "jq", "gzip", "gunzip", "zcat", "tar"] {
+            assert!(TEXTUTILS.programs.contains(&p), "missing {p}");
+        }
+        assert!(!TEXTUTILS.programs.contains(&"xargs"));
+        for p in TEXTUTILS.programs {
+            assert!(!COREUTILS.programs.contains(p), "{p} is in both modules");
         }
     }
 }

@@ -216,10 +216,10 @@ pub async fn register_native(client: &Client, name: &str, path: &str) -> Result<
     Ok(())
 }
 
-/// Registers the modules shipped inside the binary (the coreutils; the test
-/// fixtures too when asked).
+/// Registers the modules shipped inside the binary (`bundled::SHIPPED`:
+/// coreutils and textutils; the test fixtures too when asked).
 pub async fn register_bundled(client: &mut Client, with_fixtures: bool) -> Result<()> {
-    let mut modules = vec![&crate::bundled::COREUTILS];
+    let mut modules: Vec<&crate::bundled::BundledModule> = crate::bundled::SHIPPED.to_vec();
     if with_fixtures {
         modules.push(&crate::bundled::FIXTURES);
     }

@@ -20,5 +20,6 @@ mod sandbox;
 mod security;
 mod security_web;
 mod shell;
+mod tools;
 mod trees;
 mod web;

@@ -37,7 +37,7 @@ fn shared() -> &'static Shared {
                 drop(c);
                 // Compile the bundled modules once into the shared cache.
                 let rt = pg_shell::runtime::wasi::WasiRuntime::new(Some(cache_dir())).unwrap();
-                for m in [&pg_shell::bundled::COREUTILS, &pg_shell::bundled::FIXTURES] {
+                for m in [&pg_shell::bundled::COREUTILS, &pg_shell::bundled::TEXTUTILS, &pg_shell::bundled::FIXTURES] {
                     rt.prepare(&pg_shell::env::sha256(m.wasm), m.wasm).unwrap();
                 }
             });
