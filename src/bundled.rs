@@ -177,25 +177,27 @@ mod tests {
     }
 }
 
-/// `help NAME`: a program's usage, when pg_shell knows it.
-pub fn usage(_program: &str) -> Option<&'static str> {
-    None
-}
-
-/// The program list `help` prints after the builtins.
+/// The program list `help` prints after the builtins: the registered
+/// programs grouped by what they do (`CATEGORIES`), each with its one line;
+/// programs the table does not describe (an operator's own) come last.
 pub fn describe_programs(programs: &[String]) -> String {
-    let mut s = String::from("\nPrograms (run `help NAME` for one's usage):\n");
-    let mut line = String::from(" ");
-    for p in programs {
-        if line.len() + p.len() + 1 > 78 {
-            s.push_str(&line);
-            s.push('\n');
-            line = String::from(" ");
+    use std::fmt::Write as _;
+    let mut s = String::from("\nPrograms (`help NAME` shows one's usage):\n");
+    let registered: std::collections::BTreeSet<&str> = programs.iter().map(String::as_str).collect();
+    for (key, heading) in CATEGORIES {
+        let here: Vec<&str> = programs_in(key).filter(|p| registered.contains(p)).collect();
+        if here.is_empty() {
+            continue;
         }
-        line.push(' ');
-        line.push_str(p);
+        let _ = writeln!(s, "{heading}:");
+        for p in here {
+            let line = describe(p).map(|d| d.1).unwrap_or("");
+            let _ = writeln!(s, "  {p:<12} {line}");
+        }
     }
-    s.push_str(&line);
-    s.push('\n');
+    let other: Vec<&str> = registered.iter().copied().filter(|p| describe(p).is_none()).collect();
+    if !other.is_empty() {
+        let _ = writeln!(s, "other registered programs:\n  {}", other.join(" "));
+    }
     s
 }

@@ -11,7 +11,7 @@ use crate::runtime::vfs::{Kind, ROOT};
 
 pub const SPECIAL: &[&str] = &["break", ":", "continue", ".", "eval", "exec", "exit", "export", "readonly", "return", "set", "shift", "times", "trap", "unset"];
 pub const REGULAR: &[&str] = &[
-    "[", "alias", "cd", "command", "echo", "env", "false", "getopts", "help", "history", "jobs", "local", "printf", "pwd", "read", "test", "true", "type", "ulimit", "umask", "unalias", "wait",
+    "[", "alias", "cd", "command", "echo", "env", "false", "getopts", "help", "history", "jobs", "local", "printf", "pwd", "read", "test", "true", "type", "ulimit", "umask", "unalias", "wait", "xargs",
 ];
 
 pub fn is_special(name: &str) -> bool {
@@ -43,6 +43,8 @@ Builtins:
   exit/return [N], break/continue [N], true, false, :
   env                  exported variables         history        this session's lines
   help [NAME]          this text, or a program's usage
+  xargs [-n N] [-I R] [-0] [-r] [CMD ARGS]  run CMD with words read from stdin
+                       (a builtin: WASI programs cannot start programs)
 ";
 
 pub fn run(it: &mut Interp<'_>, argv: &[String]) -> Result<i32, Ctl> {
@@ -394,6 +396,7 @@ pub fn run(it: &mut Interp<'_>, argv: &[String]) -> Result<i32, Ctl> {
             Ok(0)
         }
         "wait" => Ok(0),
+        "xargs" => xargs(it, args),
         "exec" => {
             if args.is_empty() {
                 return Ok(0);
@@ -412,6 +415,92 @@ pub fn run(it: &mut Interp<'_>, argv: &[String]) -> Result<i32, Ctl> {
 }
 
 const KEYWORDS: &[&str] = &["!", "case", "do", "done", "elif", "else", "esac", "fi", "for", "if", "in", "then", "until", "while", "{", "}"];
+
+/// `xargs`: the command (default `echo`) with the words of stdin appended,
+/// `-n N` at a time, or once per line with `-I R` replaced; `-0` splits at
+/// NUL, `-r` runs nothing for empty input. Quotes and backslashes in the
+/// input quote as POSIX xargs says. Each run is a program run of the line.
+fn xargs(it: &mut Interp<'_>, args: &[String]) -> Result<i32, Ctl> {
+    let (mut n, mut replace, mut nul, mut no_empty) = (None::<usize>, None::<String>, false, false);
+    let mut i = 0;
+    while i < args.len() {
+        match args[i].as_str() {
+            "-n" | "-I" if i + 1 >= args.len() => {
+                it.err_line(&format!("xargs: option requires an argument -- '{}'", &args[i][1..]));
+                return Ok(1);
+            }
+            "-n" => {
+                match args[i + 1].parse::<usize>() {
+                    Ok(v) if v > 0 => n = Some(v),
+                    _ => {
+                        it.err_line(&format!("xargs: invalid number for -n: {}", args[i + 1]));
+                        return Ok(1);
+                    }
+                }
+                i += 2;
+            }
+            "-I" => {
+                replace = Some(args[i + 1].clone());
+                i += 2;
+            }
+            "-0" => {
+                nul = true;
+                i += 1;
+            }
+            "-r" => {
+                no_empty = true;
+                i += 1;
+            }
+            "--" => {
+                i += 1;
+                break;
+            }
+            a if a.starts_with('-') && a.len() > 1 => {
+                it.err_line(&format!("xargs: unsupported option {a}"));
+                return Ok(1);
+            }
+            _ => break,
+        }
+    }
+    let cmd: Vec<String> = if i < args.len() { args[i..].to_vec() } else { vec!["echo".into()] };
+    let mut input = Vec::new();
+    while let Some(l) = it.read_line()? {
+        input.extend_from_slice(&l);
+    }
+    let text = String::from_utf8_lossy(&input).into_owned();
+    let items: Vec<String> = if replace.is_some() {
+        text.lines().map(|l| l.trim_start().to_string()).filter(|l| !l.is_empty()).collect()
+    } else if nul {
+        text.split('\0').filter(|w| !w.is_empty()).map(String::from).collect()
+    } else {
+        match shell_words::split(&text) {
+            Ok(w) => w,
+            Err(_) => {
+                it.err_line("xargs: unmatched quote in the input");
+                return Ok(1);
+            }
+        }
+    };
+    if items.is_empty() && (no_empty || replace.is_some()) {
+        return Ok(0);
+    }
+    let mut status = 0;
+    let batches: Vec<Vec<String>> = match (&replace, n) {
+        (Some(r), _) => items.iter().map(|item| cmd.iter().map(|a| a.replace(r.as_str(), item)).collect()).collect(),
+        (None, Some(n)) => items.chunks(n).map(|c| cmd.iter().cloned().chain(c.iter().cloned()).collect()).collect(),
+        (None, None) => vec![cmd.iter().cloned().chain(items.iter().cloned()).collect()],
+    };
+    for argv in batches {
+        let s = it.invoke(argv, Vec::new())?;
+        if s == 255 {
+            return Ok(124);
+        }
+        if s != 0 {
+            status = 123;
+        }
+    }
+    Ok(status)
+}
 
 fn what_is(it: &mut Interp<'_>, n: &str) -> Option<String> {
     if KEYWORDS.contains(&n) {

@@ -167,3 +167,27 @@ async fn globbing_follows_the_operator_setting() {
     db.set_session_limits(s, serde_json::json!({"glob": false})).await;
     assert_eq!(u.run(s, "echo *.txt").await.stdout(), "*.txt\n", "glob off: words as shlex gives them");
 }
+
+#[tokio::test]
+async fn xargs_and_help_are_the_shells() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    u.run(s, "printf 'a.txt\\nb.txt\\n' > list; touch a.txt b.txt").await;
+    let c = u.run(s, "cat list | xargs ls -1").await;
+    assert_eq!((c.stdout(), c.exit_code), ("a.txt\nb.txt\n", Some(0)), "{}", c.stderr());
+    let c = u.run(s, "seq 1 5 | xargs -n 2 echo").await;
+    assert_eq!(c.stdout(), "1 2\n3 4\n5\n");
+    let c = u.run(s, "xargs -I F basename /x/F.gz < list").await;
+    assert_eq!(c.stdout(), "a.txt.gz\nb.txt.gz\n");
+    let c = u.run(s, "echo x | xargs false").await;
+    assert_eq!(c.exit_code, Some(123), "GNU xargs' status when a run fails");
+    // help lists programs by what they do, and shows one's usage.
+    let h = u.run(s, "help").await;
+    assert!(h.stdout().contains("Searching:") && h.stdout().contains("grep"), "{}", h.stdout());
+    let g = u.run(s, "help grep").await;
+    assert!(g.stdout().starts_with("Usage: grep"), "{}", g.stdout());
+    let r = db.replay(s, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
