@@ -16,6 +16,7 @@ mod replay;
 mod robustness;
 mod sandbox;
 mod security;
+mod security_native;
 mod shell;
 mod trees;
 mod web;
