@@ -348,11 +348,15 @@ pub(super) fn spawn(exe: &Path, program: &Program, inv: &crate::runtime::Invocat
         let unshare = namespace_flags(&program.policy);
         match spawn_once(exe, program, inv, scratch, limits, unshare)? {
             Ok(s) => return Ok(s),
-            // Refused: remember, and run with what remains (reported).
-            Err(errno) => {
-                REFUSED.store(errno.max(1), std::sync::atomic::Ordering::Relaxed);
+            // Refused for good (no privilege, or no such namespaces here):
+            // remember, and run with what remains (reported). A passing
+            // shortage (ENOMEM, ENOSPC: too many namespaces) fails only
+            // this command.
+            Err(errno) if matches!(errno, libc::EPERM | libc::EACCES | libc::EINVAL | libc::ENOSYS) => {
+                REFUSED.store(errno, std::sync::atomic::Ordering::Relaxed);
                 tracing::warn!(error = %io::Error::from_raw_os_error(errno), "unshare refused: native commands run without namespaces");
             }
+            Err(errno) => return Err(io::Error::other(format!("creating namespaces: {}", io::Error::from_raw_os_error(errno)))),
         }
     }
 }
