@@ -208,10 +208,11 @@ fn run_inner(program: &Program, inv: &Invocation<'_>, scratch: &Scratch) -> RunO
     let spawned = os::spawn(program, inv, scratch);
     #[cfg(not(unix))]
     let spawned: std::io::Result<Spawned> = Err(std::io::Error::other("native programs are supported on Unix only"));
-    let Spawned { mut child, isolation, mut killer } = match spawned {
+    let Spawned { child, isolation, mut killer } = match spawned {
         Ok(s) => s,
         Err(e) => return RunOutput::failed(Outcome::Error, format!("{name}: cannot start {}: {e}", program.path.display())),
     };
+    let mut child = child;
     if let Some(mut pipe) = child.stdin.take() {
         let data = inv.stdin.to_vec();
         // A reader that stops early closes the pipe; the write error is expected.
@@ -233,16 +234,23 @@ fn run_inner(program: &Program, inv: &Invocation<'_>, scratch: &Scratch) -> RunO
         readers += 1;
     }
     drop(done_tx);
+    // The exit is seen the moment it happens (a thread waits for it), the
+    // rest every POLL.
+    let (exit_tx, exit_rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = exit_tx.send(child.wait());
+    });
 
     let deadline = Instant::now() + Duration::from_millis(inv.limits.timeout_ms);
     let mut stopped: Option<(Outcome, String)> = None;
     let mut next_size_check = Instant::now();
     let mut quota_hit = false;
     let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break Ok(status),
-            Ok(None) => {}
-            Err(e) => break Err(e),
+        let wait = POLL.min(deadline.saturating_duration_since(Instant::now())).max(Duration::from_millis(1));
+        match exit_rx.recv_timeout(wait) {
+            Ok(status) => break status,
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break Err(std::io::Error::other("the waiting thread ended")),
         }
         let now = Instant::now();
         if inv.cancel.load(Ordering::Relaxed) {
@@ -261,9 +269,8 @@ fn run_inner(program: &Program, inv: &Invocation<'_>, scratch: &Scratch) -> RunO
         }
         if stopped.is_some() {
             killer();
-            break child.wait();
+            break exit_rx.recv().unwrap_or_else(|_| Err(std::io::Error::other("the waiting thread ended")));
         }
-        std::thread::sleep(POLL.min(deadline.saturating_duration_since(now)).max(Duration::from_millis(1)));
     };
     // Whatever the program left running dies now; its pipes end with it.
     killer();
