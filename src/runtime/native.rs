@@ -51,8 +51,10 @@ pub mod scratch;
 
 #[cfg(not(unix))]
 mod os {
-    pub fn unmount(_dir: &std::path::Path) {}
-    pub fn mount_quota(_dir: &std::path::Path, _bytes: u64, _inodes: u64, _uid: u32) -> bool {
+    pub fn mount_quota(_dir: &std::path::Path, _bytes: u64, _inodes: u64, _uid: u32, _mounted: bool) -> bool {
+        false
+    }
+    pub fn is_mount_point(_dir: &std::path::Path) -> bool {
         false
     }
     pub fn fs_used(_dir: &std::path::Path) -> Option<u64> {
@@ -70,6 +72,11 @@ const POLL: Duration = Duration::from_millis(20);
 /// has been killed (their pipes end at once then; this only bounds a
 /// platform that cannot kill them all).
 const DRAIN_GRACE: Duration = Duration::from_millis(250);
+
+/// Tests only: start native programs as if no cgroup could be made (so the
+/// PID namespace fallback is exercised on hosts that have cgroups).
+#[doc(hidden)]
+pub static WITHOUT_CGROUPS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 /// A resolved native program: the binary and the operator's choices.
 #[derive(Clone, Debug, PartialEq, Eq)]

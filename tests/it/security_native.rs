@@ -187,9 +187,21 @@ async fn no_process_of_a_native_command_outlives_it() {
     assert_eq!(c.exit_code, Some(0), "{}", c.stderr());
     assert_eq!(processes_with(&t3), Vec::<String>::new(), "a process of the confined command remains");
 
+    // Where no cgroup can be made, the PID namespace ends them all.
+    pg_shell::runtime::native::WITHOUT_CGROUPS.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (t4, m4) = (rand_token(), dir.join("m4"));
+    let c = u.run(s, &format!("nsurv survive exit 3 {} {t4}", m4.display())).await;
+    let (t5, m5) = (rand_token(), dir.join("m5"));
+    let t = u.run(s, &format!("nsurv survive wait 3 {} {t5}", m5.display())).await;
+    pg_shell::runtime::native::WITHOUT_CGROUPS.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(c.exit_code, Some(0), "{}", c.stderr());
+    assert_eq!(t.outcome(), "timeout", "{}", t.stderr());
+    assert_eq!(processes_with(&t4), Vec::<String>::new(), "a process of the command remains (PID namespace)");
+    assert_eq!(processes_with(&t5), Vec::<String>::new(), "a process of the timed-out command remains (PID namespace)");
+
     // Past the survivors' sleep: none of them wrote anything.
-    tokio::time::sleep(Duration::from_secs(3).saturating_sub(started.elapsed()) + Duration::from_millis(800)).await;
-    assert!(!m1.exists() && !m2.exists(), "a survivor wrote its marker");
+    tokio::time::sleep(Duration::from_millis(3800)).await;
+    assert!(!m1.exists() && !m2.exists() && !m4.exists() && !m5.exists(), "a survivor wrote its marker");
     assert!(!c.stdout().contains("survivor wrote"));
 }
 

@@ -6,14 +6,16 @@
 //!
 //! 1. joins the command's cgroup (v2, `cgroup.procs`), when one could be made;
 //! 2. sets its rlimits;
-//! 3. `unshare`s a mount, network, PID, IPC, UTS and cgroup namespace (the
-//!    network one only without `--network`). If the kernel refuses, it goes
+//! 3. `unshare`s a mount, network, IPC, UTS and cgroup namespace (the
+//!    network one only without `--network`), and a PID namespace when no
+//!    cgroup could be made (the cgroup kills every process by itself; a PID
+//!    namespace costs two more forks of the executor's address space). If the kernel refuses, it goes
 //!    on without, and says so ([`Isolation`]): never silently;
 //! 4. with a PID namespace, forks: the first child (outside the namespace)
 //!    only waits, and exits as the program did; the second is PID 1 inside;
 //! 5. builds the minimal root (without `--host-view`): a small tmpfs with
 //!    the library directories, the binary (and its ELF or `#!` interpreter),
-//!    `/etc/ld.so.cache`, a few devices, a fresh `/proc` of the namespace,
+//!    `/etc/ld.so.cache`, a few devices, a `/proc` of its own (see `mount_proc`),
 //!    `/tmp` and the session directory (no exec, suid or devices), then
 //!    `pivot_root` into it, the old root detached;
 //! 6. drops to the command's uid, sets no-new-privileges and a parent-death
@@ -111,6 +113,11 @@ impl ChildPlan {
             report(self.status, b'E', applied, e, step);
             io::Error::from_raw_os_error(e)
         };
+        // Dies with the executor's thread that started it (and so, through
+        // PID 1's own parent-death signal, does a PID namespace).
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL as libc::c_ulong, 0, 0, 0) != 0 {
+            return Err(fail(STEP_PRCTL, 0));
+        }
         if let Some(fd) = self.cgroup_procs {
             if libc::write(fd, b"0".as_ptr().cast(), 1) != 1 {
                 return Err(fail(STEP_CGROUP, 0));
@@ -147,14 +154,12 @@ impl ChildPlan {
             }
             match &self.view {
                 Some((root, steps)) => self.build_root(root, steps, applied).map_err(|s| fail(s, applied))?,
-                None if applied & libc::CLONE_NEWPID != 0 => {
-                    // The host's files, but /proc shows this namespace only.
-                    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-                    if libc::mount(c"proc".as_ptr(), c"/proc".as_ptr(), c"proc".as_ptr(), flags, std::ptr::null()) != 0 {
+                // The host's files, but a /proc of its own (below).
+                None => {
+                    if !mount_proc(c"/proc", applied) {
                         return Err(fail(STEP_PRIVATE, applied));
                     }
                 }
-                None => {}
             }
         }
         if applied & libc::CLONE_NEWUTS != 0 {
@@ -215,10 +220,7 @@ impl ChildPlan {
                         && (*remount == 0
                             || libc::mount(std::ptr::null(), dst.as_ptr(), std::ptr::null(), libc::MS_BIND | libc::MS_REMOUNT | remount, std::ptr::null()) == 0)
                 }
-                Step::Proc(p) => {
-                    applied & libc::CLONE_NEWPID == 0
-                        || libc::mount(c"proc".as_ptr(), p.as_ptr(), c"proc".as_ptr(), nosuid | libc::MS_NOEXEC, std::ptr::null()) == 0
-                }
+                Step::Proc(p) => mount_proc(p, applied),
             };
             if !ok {
                 return Err(i as u32);
@@ -235,6 +237,18 @@ impl ChildPlan {
         }
         Ok(())
     }
+}
+
+/// A proc of its own at `at`: of its PID namespace when it has one, else
+/// of the host's with `hidepid` (its uid is its own, so it sees only its
+/// own processes; `invisible` since Linux 5.8, else `2`).
+unsafe fn mount_proc(at: &std::ffi::CStr, applied: libc::c_int) -> bool {
+    let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
+    let mount = |data: *const libc::c_void| libc::mount(c"proc".as_ptr(), at.as_ptr(), c"proc".as_ptr(), flags, data) == 0;
+    if applied & libc::CLONE_NEWPID != 0 {
+        return mount(std::ptr::null());
+    }
+    mount(c"hidepid=invisible".as_ptr().cast()) || mount(c"hidepid=2".as_ptr().cast())
 }
 
 /// Keeps only `keep`, as descriptor 0: no pipe of the command stays open
@@ -315,12 +329,15 @@ static REFUSED: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new
 
 /// The namespaces to ask for. Without root, `unshare` would need a user
 /// namespace, which is not set up (README says what remains).
-fn namespace_flags(policy: &super::Policy) -> libc::c_int {
+fn namespace_flags(policy: &super::Policy, pid: bool) -> libc::c_int {
     // SAFETY: plain syscall.
     if unsafe { libc::geteuid() } != 0 || REFUSED.load(std::sync::atomic::Ordering::Relaxed) != 0 {
         return 0;
     }
-    let mut f = libc::CLONE_NEWNS | libc::CLONE_NEWPID | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
+    let mut f = libc::CLONE_NEWNS | libc::CLONE_NEWIPC | libc::CLONE_NEWUTS | libc::CLONE_NEWCGROUP;
+    if pid {
+        f |= libc::CLONE_NEWPID;
+    }
     if !policy.network {
         f |= libc::CLONE_NEWNET;
     }
@@ -345,8 +362,11 @@ fn step_name(steps: &[String], step: u32) -> String {
 
 pub(super) fn spawn(exe: &Path, program: &Program, inv: &crate::runtime::Invocation<'_>, scratch: &Scratch, limits: Rlimits) -> io::Result<Spawned> {
     loop {
-        let unshare = namespace_flags(&program.policy);
-        match spawn_once(exe, program, inv, scratch, limits, unshare)? {
+        // A cgroup kills every process of the command; without one, a PID
+        // namespace does (at the price of two more forks: see linux.rs).
+        let cgroup = if super::WITHOUT_CGROUPS.load(std::sync::atomic::Ordering::Relaxed) { None } else { Cgroup::create() };
+        let unshare = namespace_flags(&program.policy, cgroup.is_none());
+        match spawn_once(exe, program, inv, scratch, limits, unshare, cgroup)? {
             Ok(s) => return Ok(s),
             // Refused for good (no privilege, or no such namespaces here):
             // remember, and run with what remains (reported). A passing
@@ -369,8 +389,8 @@ fn spawn_once(
     scratch: &Scratch,
     limits: Rlimits,
     unshare: libc::c_int,
+    cgroup: Option<Cgroup>,
 ) -> io::Result<Result<Spawned, i32>> {
-    let cgroup = Cgroup::create();
     let view = unshare & libc::CLONE_NEWNS != 0 && !program.policy.host_view;
     let (mut cmd, cwd) = if view {
         super::os::command(exe, program, inv, Path::new(VIEW_ROOT), Path::new(VIEW_TMP))
@@ -601,6 +621,19 @@ fn find_cgroup_parent() -> Option<PathBuf> {
     if delegates && own != "/" {
         return None;
     }
+    // Cgroups of executors that died: their processes are killed now.
+    if let Ok(rd) = std::fs::read_dir(&dir) {
+        for e in rd.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(pid) = name.strip_prefix("pg_shell-").and_then(|r| r.split('-').next()).and_then(|p| p.parse::<i32>().ok()) else { continue };
+            // SAFETY: kill with signal 0 only asks whether the process exists.
+            if pid != std::process::id() as i32 && unsafe { libc::kill(pid, 0) } != 0 && errno() == libc::ESRCH {
+                let mut stale = Cgroup { dir: e.path(), procs: match std::fs::File::open("/dev/null") { Ok(f) => f.into(), Err(_) => continue } };
+                stale.kill();
+                tracing::info!(cgroup = %e.path().display(), "removed the cgroup of a native command of a dead executor");
+            }
+        }
+    }
     // Usable only if a child can be made and has cgroup.kill (Linux 5.14).
     let probe = dir.join(format!("pg_shell-{}-probe", std::process::id()));
     let ok = std::fs::create_dir(&probe).is_ok() && probe.join("cgroup.kill").exists();
@@ -647,13 +680,18 @@ impl Drop for Cgroup {
     }
 }
 
-pub(super) fn mount_quota(dir: &Path, bytes: u64, inodes: u64, uid: u32) -> bool {
+pub(super) fn mount_quota(dir: &Path, bytes: u64, inodes: u64, uid: u32, mounted: bool) -> bool {
     let (Ok(target), Ok(opts)) = (cstr(dir), CString::new(format!("size={bytes},nr_inodes={inodes},mode=0700,uid={uid},gid={uid}"))) else {
         return false;
     };
     let flags = libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC;
-    // SAFETY: plain syscall on C strings we own.
-    let ok = unsafe { libc::mount(c"pg_shell".as_ptr(), target.as_ptr(), c"tmpfs".as_ptr(), flags, opts.as_ptr().cast()) } == 0;
+    // SAFETY: plain syscalls on C strings we own.
+    let remounted = mounted
+        && unsafe { libc::mount(std::ptr::null(), target.as_ptr(), std::ptr::null(), libc::MS_REMOUNT | flags, opts.as_ptr().cast()) } == 0;
+    if mounted && !remounted {
+        unmount(dir);
+    }
+    let ok = remounted || unsafe { libc::mount(c"pg_shell".as_ptr(), target.as_ptr(), c"tmpfs".as_ptr(), flags, opts.as_ptr().cast()) } == 0;
     if !ok {
         static ONCE: OnceLock<()> = OnceLock::new();
         ONCE.get_or_init(|| tracing::warn!(error = %io::Error::last_os_error(), "cannot mount a tmpfs for a native command: its size is watched instead"));
@@ -661,7 +699,7 @@ pub(super) fn mount_quota(dir: &Path, bytes: u64, inodes: u64, uid: u32) -> bool
     ok
 }
 
-pub(super) fn unmount(dir: &Path) {
+fn unmount(dir: &Path) {
     if let Ok(c) = cstr(dir) {
         // SAFETY: plain syscall; EINVAL when nothing is mounted there.
         unsafe {

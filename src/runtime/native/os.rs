@@ -145,24 +145,29 @@ pub(super) fn kill_group(pid: u32) {
 /// Mounts a tmpfs of `bytes` and `inodes` on `dir`, owned by `uid`, with no
 /// devices, set-uid or executables. False where it cannot (not Linux, not
 /// root, refused).
-pub(super) fn mount_quota(dir: &Path, bytes: u64, inodes: u64, uid: u32) -> bool {
+/// With `mounted`, the tmpfs is already there (and empty): only its size
+/// and inode count change.
+pub(super) fn mount_quota(dir: &Path, bytes: u64, inodes: u64, uid: u32, mounted: bool) -> bool {
     #[cfg(target_os = "linux")]
     {
-        super::linux::mount_quota(dir, bytes, inodes, uid)
+        super::linux::mount_quota(dir, bytes, inodes, uid, mounted)
     }
     #[cfg(not(target_os = "linux"))]
     {
-        let _ = (dir, bytes, inodes, uid);
+        let _ = (dir, bytes, inodes, uid, mounted);
         false
     }
 }
 
-/// Lazily unmounts whatever is mounted on `dir` (nothing happens if nothing is).
-pub(super) fn unmount(dir: &Path) {
-    #[cfg(target_os = "linux")]
-    super::linux::unmount(dir);
-    let _ = dir;
+/// Whether something is mounted on `dir` (it is on another device than its parent).
+pub(super) fn is_mount_point(dir: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::symlink_metadata(dir), dir.parent().map(std::fs::symlink_metadata)) {
+        (Ok(a), Some(Ok(b))) => a.is_dir() && a.dev() != b.dev(),
+        _ => false,
+    }
 }
+
 
 /// Bytes used on the file system holding `dir`.
 pub(super) fn fs_used(dir: &Path) -> Option<u64> {

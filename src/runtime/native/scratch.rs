@@ -15,9 +15,10 @@
 //!
 //! `BASE` is `PG_SHELL_NATIVE_DIR`, default `$TMPDIR/pg_shell-native`
 //! (never /dev/shm); it must be owned by the executor's user and writable by
-//! no one else, or nothing runs. Everything is removed when the command ends
-//! (the processes are dead by then), and a slot left by a crash is cleaned
-//! when it is next taken.
+//! no one else, or nothing runs. The command's files are removed when it
+//! ends (its processes are dead by then); the slot's directories and tmpfs
+//! stay for the next command (resized), and a slot left by a crash is
+//! cleaned when it is next taken.
 
 use std::fs;
 use std::io;
@@ -75,27 +76,35 @@ impl Scratch {
             let Some(lock) = try_lock(&base.join(format!("{n}.lock")))? else { continue };
             let dir = base.join(n.to_string());
             let uid = root.then(|| cfg.first_uid + n);
-            // A slot a crashed executor left: its mount and files go first.
-            super::os::unmount(&dir.join("fs"));
-            if fs::symlink_metadata(&dir).is_ok() {
+            let fs_dir = dir.join("fs");
+            // A slot keeps its directories and its tmpfs from one command to
+            // the next (mounting and unmounting each time costs milliseconds
+            // of the kernel's RCU grace periods); only the files go. A slot
+            // a crashed executor left is cleaned the same way.
+            let mounted = super::os::is_mount_point(&fs_dir);
+            if mounted {
+                clear(&fs_dir)?;
+            } else if fs::symlink_metadata(&dir).is_ok() {
                 fs::remove_dir_all(&dir).with_context(|| format!("cleaning the stale native directory {}", dir.display()))?;
             }
-            mkdir(&dir, 0o700)?;
-            let fs_dir = dir.join("fs");
-            mkdir(&fs_dir, 0o700)?;
+            if !mounted {
+                mkdir(&dir, 0o700)?;
+                mkdir(&fs_dir, 0o700)?;
+                mkdir(&dir.join("mnt"), 0o755)?;
+            }
             let bytes = tree_bytes.div_ceil(PAGE) * PAGE + (files_now as u64 + SLACK_PAGES) * PAGE;
             let inodes = tree_files as u64 + 64;
             let quota = match uid {
-                Some(u) => super::os::mount_quota(&fs_dir, bytes, inodes, u).then_some(bytes),
+                Some(u) => super::os::mount_quota(&fs_dir, bytes, inodes, u, mounted).then_some(bytes),
                 None => None,
             };
             mkdir(&fs_dir.join("root"), 0o700)?;
             mkdir(&fs_dir.join("tmp"), 0o700)?;
-            mkdir(&dir.join("mnt"), 0o755)?;
             let s = Scratch { dir, uid, quota, _lock: lock };
             if let Some(u) = uid {
                 chown(&s.dir, u)?;
                 chown(&fs_dir, u)?;
+                set_mode(&fs_dir, 0o700)?;
                 chown(&s.tmp(), u)?;
             }
             return Ok(s);
@@ -154,12 +163,23 @@ impl Scratch {
 }
 
 impl Drop for Scratch {
+    /// The command's files go at once (its processes are dead by now); the
+    /// slot's directories and mount stay for the next command.
     fn drop(&mut self) {
-        super::os::unmount(&self.dir.join("fs"));
-        if let Err(e) = fs::remove_dir_all(&self.dir) {
-            tracing::warn!(dir = %self.dir.display(), error = %e, "cannot remove a native command's directory");
+        if let Err(e) = clear(&self.dir.join("fs")) {
+            tracing::warn!(dir = %self.dir.display(), error = format!("{e:#}"), "cannot remove a native command's files");
         }
     }
+}
+
+/// Removes everything inside `dir` (not following links).
+fn clear(dir: &Path) -> Result<()> {
+    for e in fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let p = e?.path();
+        let res = if fs::symlink_metadata(&p)?.is_dir() { fs::remove_dir_all(&p) } else { fs::remove_file(&p) };
+        res.with_context(|| format!("removing {}", p.display()))?;
+    }
+    Ok(())
 }
 
 fn is_root() -> bool {
