@@ -64,6 +64,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (4, "0004_execution_core", include_str!("../sql/migrations/0004_execution_core.sql")),
     (5, "0005_tree_objects", include_str!("../sql/migrations/0005_tree_objects.sql")),
     (6, "0006_plans", include_str!("../sql/migrations/0006_plans.sql")),
+    (8, "0008_native_security", include_str!("../sql/migrations/0008_native_security.sql")),
     (9, "0009_login_security", include_str!("../sql/migrations/0009_login_security.sql")),
 ];
 
@@ -195,22 +196,48 @@ pub async fn register_wasi(client: &mut Client, wasm: &[u8], programs: &[&str], 
     Ok(digest)
 }
 
-/// Allow-lists a native binary under a program name.
+/// Allow-lists a native binary under a program name, with the default
+/// confinement (no extra variables, no replays, no host view, no network).
 pub async fn register_native(client: &Client, name: &str, path: &str) -> Result<()> {
+    register_native_with(client, name, path, &NativeOptions::default()).await
+}
+
+/// What an operator decides about one native program (`pg_shell program add`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct NativeOptions {
+    /// Session variables passed beyond the default environment (a name, or a
+    /// prefix ending in `*`).
+    pub allow_env: Vec<String>,
+    /// Replays may run it again.
+    pub replay_safe: bool,
+    /// It sees the host's filesystem (no mount namespace).
+    pub host_view: bool,
+    /// It keeps the host's network (no network namespace).
+    pub network: bool,
+}
+
+/// Allow-lists a native binary with the operator's choices; re-registering
+/// replaces them.
+pub async fn register_native_with(client: &Client, name: &str, path: &str, o: &NativeOptions) -> Result<()> {
     anyhow::ensure!(path.starts_with('/'), "a native program needs an absolute path, got {path:?}");
     client
         .execute(
-            "insert into pgshell.programs (name, kind, native_path) values ($1, 'native', $2)
-             on conflict (name) do update set kind = 'native', native_path = excluded.native_path, module_digest = null",
-            &[&name, &path],
+            "insert into pgshell.programs (name, kind, native_path, allow_env, replay_safe, host_view, network)
+             values ($1, 'native', $2, $3, $4, $5, $6)
+             on conflict (name) do update set kind = 'native', native_path = excluded.native_path, module_digest = null,
+                 allow_env = excluded.allow_env, replay_safe = excluded.replay_safe,
+                 host_view = excluded.host_view, network = excluded.network",
+            &[&name, &path, &o.allow_env, &o.replay_safe, &o.host_view, &o.network],
         )
         .await
         .with_context(|| format!("allow-listing {path} as {name}"))?;
     client
         .execute(
             "select pgshell.audit('program.registered', null, null,
-                 jsonb_build_object('programs', array[$1::text], 'kind', 'native', 'path', $2::text))",
-            &[&name, &path],
+                 jsonb_build_object('programs', array[$1::text], 'kind', 'native', 'path', $2::text,
+                                    'allow_env', $3::text[], 'replay_safe', $4::boolean,
+                                    'host_view', $5::boolean, 'network', $6::boolean))",
+            &[&name, &path, &o.allow_env, &o.replay_safe, &o.host_view, &o.network],
         )
         .await?;
     Ok(())

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::fs;
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
@@ -343,11 +343,13 @@ pub struct Workdir {
 }
 
 impl Workdir {
-    /// A fresh empty directory, on a memory file system where the OS has one.
+    /// A fresh empty directory in the OS temp dir (`TMPDIR`), private to
+    /// the executor's user (tempfile creates it 0700). Native commands do
+    /// not use it: they get a slot of their own (`runtime::native::Scratch`).
     pub fn new() -> Result<Workdir> {
         let dir = tempfile::Builder::new()
             .prefix("pg_shell-")
-            .tempdir_in(scratch_base())
+            .tempdir()
             .context("creating a scratch directory for the command's files")?;
         Ok(Workdir { dir })
     }
@@ -356,19 +358,6 @@ impl Workdir {
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
-}
-
-/// tmpfs on Linux (/dev/shm) keeps materialization ~10x cheaper than ext4
-/// (shared/notes/wasmtime-48.md); elsewhere the OS temp dir.
-fn scratch_base() -> PathBuf {
-    #[cfg(target_os = "linux")]
-    {
-        let shm = Path::new("/dev/shm");
-        if shm.is_dir() && tempfile::tempdir_in(shm).is_ok() {
-            return shm.to_path_buf();
-        }
-    }
-    std::env::temp_dir()
 }
 
 /// Writes `tree` under `root`, taking file contents from `blob`. Timestamps are

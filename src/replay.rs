@@ -5,8 +5,16 @@
 //! the recorded environment, argv, module digest, seeds and limits) and its
 //! stdout, stderr, exit status, outcome, fuel and resulting environment
 //! (cwd, variables, file tree digest) are compared with the record. Nothing
-//! recorded is changed. Native commands are re-run too and reported as they
-//! come out; they are never assumed deterministic.
+//! recorded is changed.
+//!
+//! A command with a native stage is re-run only if every native program it
+//! ran is marked replay-safe by the operator today (`pg_shell program add
+//! ... --replay-safe`), under the same name and path; otherwise nothing is
+//! run and its verdict is `not_replayable` ("not replayable (native)"),
+//! neither verified nor diverged, and the session's verdict is at best
+//! `incomplete`. (The executor refuses such a stage in a re-run too, so a
+//! replay against today's registrations cannot run one either.) Replay-safe
+//! natives are re-run and compared; they are never assumed deterministic.
 
 use std::collections::BTreeSet;
 
@@ -34,7 +42,7 @@ pub struct CommandVerdict {
     pub command_id: i64,
     pub seq: i32,
     pub line: String,
-    /// verified | diverged | skipped
+    /// verified | diverged | skipped | not_replayable
     pub verdict: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -51,12 +59,15 @@ pub struct CommandVerdict {
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
     pub session_id: Uuid,
-    /// verified | diverged
+    /// verified | diverged | incomplete (no divergence, but some commands
+    /// were not replayable)
     pub verdict: &'static str,
     pub commands: usize,
     pub verified: usize,
     pub diverged: usize,
     pub skipped: usize,
+    /// Commands with a native program not marked replay-safe: not run.
+    pub not_replayable: usize,
     pub first_divergence: Option<CommandVerdict>,
     pub results: Vec<CommandVerdict>,
     pub elapsed_ms: u64,
@@ -76,6 +87,8 @@ struct Recorded {
     program_kind: Option<String>,
     /// What ran, per stage (None for records from before plans).
     trace: Option<Vec<crate::runtime::StageTrace>>,
+    plan: Option<serde_json::Value>,
+    program: Option<String>,
 }
 
 /// Re-executes the session's commands in order and compares each with its record.
@@ -84,7 +97,7 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
     let rows = client
         .query(
             "select id, seq, line, status::text, outcome::text, exit_code, coalesce(stdout, ''), coalesce(stderr, ''),
-                    fuel_consumed, env_after, program_kind, trace
+                    fuel_consumed, env_after, program_kind, trace, plan, program
              from pgshell.commands
              where session_id = $1 and seq >= coalesce($2, 0) and seq <= coalesce($3, 2147483647)
              order by seq",
@@ -104,6 +117,7 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
         verified: 0,
         diverged: 0,
         skipped: 0,
+        not_replayable: 0,
         first_divergence: None,
         results: Vec::new(),
         elapsed_ms: 0,
@@ -122,15 +136,21 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
             env_after: r.get(9),
             program_kind: r.get(10),
             trace: r.get::<_, Option<serde_json::Value>>(11).and_then(|t| serde_json::from_value(t).ok()),
+            plan: r.get(12),
+            program: r.get(13),
         };
         let v = check(ex, client, &rec, opts.against_current).await?;
         match v.verdict {
             "verified" => report.verified += 1,
             "diverged" => report.diverged += 1,
+            "not_replayable" => report.not_replayable += 1,
             _ => report.skipped += 1,
         }
         if v.verdict != "skipped" {
             report.commands += 1;
+        }
+        if v.verdict == "not_replayable" && report.verdict == "verified" {
+            report.verdict = "incomplete";
         }
         let diverged = v.verdict == "diverged";
         if diverged && report.first_divergence.is_none() {
@@ -168,8 +188,21 @@ async fn check(ex: &Executor, client: &Client, rec: &Recorded, against_current: 
         v.note = Some("lost: the command never completed".into());
         return Ok(v);
     }
+    if let Some(why) = native_refusal(client, rec).await? {
+        v.verdict = "not_replayable";
+        v.note = Some(why);
+        return Ok(v);
+    }
     let r = ex.rerun_with(rec.id, against_current).await.with_context(|| format!("re-running command {}", rec.id))?;
     let out = &r.out;
+    // The executor refused a native stage (one today's registrations brought in).
+    let marker = crate::executor::NOT_REPLAYABLE.as_bytes();
+    let contains = |h: &[u8]| h.windows(marker.len()).any(|w| w == marker);
+    if contains(&out.stderr) && !contains(&rec.stderr) {
+        v.verdict = "not_replayable";
+        v.note = Some(format!("{}: a native program of this line is not marked replay-safe; it was not run", crate::executor::NOT_REPLAYABLE));
+        return Ok(v);
+    }
     if rec.program_kind.as_deref() == Some("native") {
         v.note = Some("native program: re-run for comparison, not deterministic by construction".into());
     }
@@ -250,6 +283,40 @@ async fn check(ex: &Executor, client: &Client, rec: &Recorded, against_current: 
         );
     }
     Ok(v)
+}
+
+/// Why a recorded command may not be re-run: a native program it ran that
+/// the operator has not marked replay-safe (under the same name and path).
+async fn native_refusal(client: &Client, rec: &Recorded) -> Result<Option<String>> {
+    let pins = rec.plan.as_ref().and_then(|p| p.get("programs")).and_then(|p| p.as_object());
+    let path_of = |name: &str| -> Option<String> {
+        let pin = pins?.get(name)?;
+        (pin.get("kind")?.as_str()? == "native").then(|| pin.get("path")?.as_str().map(str::to_owned))?
+    };
+    let mut natives: Vec<(String, Option<String>)> = match &rec.trace {
+        Some(t) => t.iter().filter(|s| s.kind == "native").map(|s| (s.program.clone(), path_of(&s.program))).collect(),
+        None if rec.program_kind.as_deref() == Some("native") => rec.program.iter().map(|p| (p.clone(), path_of(p))).collect(),
+        None => Vec::new(),
+    };
+    natives.sort();
+    natives.dedup();
+    for (name, path) in natives {
+        let safe: Option<bool> = client
+            .query_opt(
+                "select replay_safe from pgshell.programs
+                 where name = $1 and kind = 'native' and native_path = coalesce($2, native_path) and enabled",
+                &[&name, &path],
+            )
+            .await?
+            .map(|r| r.get(0));
+        if safe != Some(true) {
+            return Ok(Some(format!(
+                "{}: {name} is not marked replay-safe by the operator (pg_shell program add ... --replay-safe); nothing was run",
+                crate::executor::NOT_REPLAYABLE
+            )));
+        }
+    }
+    Ok(None)
 }
 
 fn show<T: std::fmt::Display>(x: &Option<T>) -> String {

@@ -61,7 +61,7 @@ fn emit(cx: &PipelineCtx<'_>, i: usize, sout: Stdio, data: &[u8]) -> Result<bool
 /// A native program in a line: its input is read to the end first (bounded
 /// by the tree limit), it runs in a host directory laid out from the virtual
 /// filesystem as it is now, and the files it leaves are applied back.
-pub fn run_native(cx: &PipelineCtx<'_>, path: &std::path::Path, argv: &[String], i: usize, sin: Stdio, sout: Stdio) -> StageEnd {
+pub fn run_native(cx: &PipelineCtx<'_>, program: &native::Program, argv: &[String], i: usize, sin: Stdio, sout: Stdio) -> StageEnd {
     let started = Instant::now();
     let fail = |msg: String| {
         cx.line.stderr.lock().unwrap().push(format!("{}: {msg}\n", argv[0]).as_bytes());
@@ -86,13 +86,14 @@ pub fn run_native(cx: &PipelineCtx<'_>, path: &std::path::Path, argv: &[String],
         Err(e) => return fail(format!("cannot read the session's files: {}", crate::runtime::vfs::errno_text(e))),
     };
     let local: std::collections::HashMap<_, _> = blobs.into_iter().collect();
-    let work = match env::Workdir::new() {
+    // A private directory and identity of its own (runtime::native::scratch).
+    let work = match native::Scratch::new(cx.limits.tree_bytes, cx.limits.tree_files, tree.file_count()) {
         Ok(w) => w,
         Err(e) => return fail(format!("{e:#}")),
     };
     let vfs = cx.vfs.clone();
     let source = cx.blobs.clone();
-    if let Err(e) = env::materialize(work.root(), &tree, |d| local.get(d).cloned().or_else(|| vfs.lock().unwrap().local_blob(d)).or_else(|| source.get(d).ok())) {
+    if let Err(e) = env::materialize(&work.root(), &tree, |d| local.get(d).cloned().or_else(|| vfs.lock().unwrap().local_blob(d)).or_else(|| source.get(d).ok())) {
         return fail(format!("cannot lay out the session's files: {e:#}"));
     }
     let remaining_ms = (cx.line.budget.remaining() as u128 * 1000 / cx.line.budget.fuel_per_second as u128).max(1) as u64;
@@ -102,8 +103,9 @@ pub fn run_native(cx: &PipelineCtx<'_>, path: &std::path::Path, argv: &[String],
     if !to_terminal {
         limits.stdout_bytes = cap;
     }
-    let inv = Invocation { argv, stdin: &input, vars: &cx.env.vars, cwd: &cx.env.cwd, root: work.root(), limits: &limits, cancel: cx.line.cancel.clone() };
-    let out = native::run(path, &inv);
+    let root = work.root();
+    let inv = Invocation { argv, stdin: &input, vars: &cx.env.vars, cwd: &cx.env.cwd, root: &root, limits: &limits, cancel: cx.line.cancel.clone() };
+    let out = native::run(program, &inv, &work);
     // Its time counts against the line's budget.
     let spent = (started.elapsed().as_nanos() * cx.line.budget.fuel_per_second as u128 / 1_000_000_000).min(u64::MAX as u128) as u64;
     let spent = spent.min(cx.line.budget.remaining());
@@ -119,11 +121,16 @@ pub fn run_native(cx: &PipelineCtx<'_>, path: &std::path::Path, argv: &[String],
         out_of_budget: false,
     };
     cx.line.stderr.lock().unwrap().push(&out.stderr);
+    // A plain exit with an error: writes its quota refused; recorded as the
+    // line's refusals are (stderr and the command's error).
+    if let (Outcome::Exited, Some(msg)) = (end.outcome, &out.error) {
+        cx.vfs.lock().unwrap().refusals.push(msg.clone());
+    }
     if out.stderr_truncated {
         cx.line.stderr.lock().unwrap().push(b"pg_shell: the native program's stderr was cut at its limit\n");
     }
     if !out.cancelled {
-        match env::scan(work.root(), &tree, now, &[], tl) {
+        match env::scan(&work.root(), &tree, now, &[], tl) {
             Ok(scan) => {
                 for note in &scan.notes {
                     cx.line.stderr.lock().unwrap().push(format!("pg_shell: {note}\n").as_bytes());

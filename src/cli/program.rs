@@ -17,8 +17,26 @@ pub struct ProgramCmd {
 pub enum ProgramAction {
     /// List programs.
     List,
-    /// Allow-list a native binary under a program name.
+    /// Allow-list a native binary under a program name (default confinement).
     AllowNative { name: String, path: String },
+    /// Allow-list a native binary with the operator's choices (README "Native programs").
+    Add {
+        name: String,
+        /// Absolute path of the binary on the executor host.
+        path: String,
+        /// Pass this session variable too (repeatable; `NAME` or a prefix `NAME*`).
+        #[arg(long = "allow-env", value_name = "NAME")]
+        allow_env: Vec<String>,
+        /// Replays may run it again (otherwise they report it as not replayable).
+        #[arg(long)]
+        replay_safe: bool,
+        /// It sees the host's filesystem (no mount namespace).
+        #[arg(long)]
+        host_view: bool,
+        /// It keeps the host's network (no network namespace).
+        #[arg(long)]
+        network: bool,
+    },
     /// Register a WASI module file under one or more program names.
     AddWasi {
         file: std::path::PathBuf,
@@ -40,13 +58,24 @@ impl ProgramCmd {
             ProgramAction::List => {
                 let rows = client
                     .query(
-                        "select name, kind::text, enabled, coalesce(native_path, encode(module_digest, 'hex')) from pgshell.programs order by name",
+                        "select name, kind::text, enabled, coalesce(native_path, encode(module_digest, 'hex')),
+                                concat_ws(' ', case when array_length(allow_env, 1) > 0 then '--allow-env ' || array_to_string(allow_env, ',') end,
+                                          case when replay_safe then '--replay-safe' end, case when host_view then '--host-view' end,
+                                          case when network then '--network' end)
+                         from pgshell.programs order by name",
                         &[],
                     )
                     .await?;
                 for r in rows {
                     let enabled: bool = r.get(2);
-                    println!("{:<16} {:<7} {:<9} {}", r.get::<_, String>(0), r.get::<_, String>(1), if enabled { "enabled" } else { "disabled" }, r.get::<_, String>(3));
+                    let flags: String = r.get(4);
+                    println!(
+                        "{:<16} {:<7} {:<9} {} {flags}",
+                        r.get::<_, String>(0),
+                        r.get::<_, String>(1),
+                        if enabled { "enabled" } else { "disabled" },
+                        r.get::<_, String>(3)
+                    );
                 }
             }
             ProgramAction::AllowNative { name, path } => {
@@ -54,6 +83,23 @@ impl ProgramCmd {
                     bail!("the path must be absolute");
                 }
                 crate::db::register_native(&client, &name, &path).await?;
+                println!("allow-listed {path} as {name}");
+            }
+            ProgramAction::Add { name, path, allow_env, replay_safe, host_view, network } => {
+                if !std::path::Path::new(&path).is_absolute() {
+                    bail!("the path must be absolute");
+                }
+                for v in &allow_env {
+                    let body = v.strip_suffix('*').unwrap_or(v);
+                    let ok = !body.is_empty()
+                        && body.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                        && !body.starts_with(|c: char| c.is_ascii_digit());
+                    if !ok {
+                        bail!("--allow-env {v:?}: a variable name, or a prefix ending in '*'");
+                    }
+                }
+                let o = crate::db::NativeOptions { allow_env, replay_safe, host_view, network };
+                crate::db::register_native_with(&client, &name, &path, &o).await?;
                 println!("allow-listed {path} as {name}");
             }
             ProgramAction::AddWasi { file, names } => {

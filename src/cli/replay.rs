@@ -114,8 +114,8 @@ fn print_report(r: &Report) -> Result<()> {
     }
     writeln!(
         out,
-        "{}: {} of {} commands verified, {} diverged, {} skipped ({} ms)",
-        r.verdict, r.verified, r.commands, r.diverged, r.skipped, r.elapsed_ms
+        "{}: {} of {} commands verified, {} diverged, {} not replayable (native), {} skipped ({} ms)",
+        r.verdict, r.verified, r.commands, r.diverged, r.not_replayable, r.skipped, r.elapsed_ms
     )?;
     Ok(())
 }

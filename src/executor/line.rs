@@ -32,7 +32,7 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
         shared: s.clone(),
         client: client.clone(),
         handle: tokio::runtime::Handle::current(),
-        claimed: ClaimedInfo { session_id: c.session_id, seq: c.seq, session_limits: c.session_limits.clone() },
+        claimed: ClaimedInfo { session_id: c.session_id, seq: c.seq, session_limits: c.session_limits.clone(), rerun: c.rerun },
         planner: Mutex::new(Planner::new(pinned.as_ref().and_then(|p| p.programs.clone()))),
         pinned,
         legacy_used: Mutex::new(false),
@@ -64,7 +64,7 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
     let plan = {
         let mut planner = host.planner.lock().unwrap();
         for (name, kind) in &r.shell_names {
-            planner.table.entry(name.clone()).or_insert_with(|| super::plan::Pin { kind: kind.to_string(), digest: None, path: None, message: None });
+            planner.table.entry(name.clone()).or_insert_with(|| super::plan::Pin { kind: kind.to_string(), digest: None, path: None, message: None, policy: None });
         }
         planner.plan(&r.limits)
     };
@@ -93,6 +93,8 @@ struct ClaimedInfo {
     session_id: uuid::Uuid,
     seq: i32,
     session_limits: serde_json::Value,
+    /// A replay's re-run (native programs run only if replay-safe).
+    rerun: bool,
 }
 
 /// What the interpreter asks of the database, answered on its thread by
@@ -139,7 +141,13 @@ impl shell::Host for ExecHost {
         let r = self.handle.block_on(async { self.planner.lock().unwrap().resolve(&self.client, name).await })?.0;
         match r {
             Resolved::Wasi { digest, .. } => self.module(digest),
-            Resolved::Native { path, .. } => Ok(Program::Native(path.into())),
+            Resolved::Native { path, policy, .. } => {
+                let refusal = self.handle.block_on(super::plan::replay_refusal(&self.client, self.claimed.rerun, name, &path))?;
+                Ok(match refusal {
+                    Some(msg) => Program::NotFound(msg),
+                    None => Program::Native(crate::runtime::native::Program { path: path.into(), policy }),
+                })
+            }
             Resolved::NotFound(msg) => Ok(Program::NotFound(msg)),
         }
     }

@@ -42,7 +42,7 @@ use crate::store::Cache;
 
 use line::{prepare_and_run, run_command};
 use plan::Pinned;
-pub use plan::Pin;
+pub use plan::{Pin, NOT_REPLAYABLE};
 use queue::{claim, heartbeat, listen, store_completion, Db};
 
 #[derive(Clone, Debug)]
@@ -93,6 +93,9 @@ struct Claimed {
     clock_base_ns: i64,
     session_limits: serde_json::Value,
     cancel_requested: bool,
+    /// A replay's re-run of a recorded command (native programs then run
+    /// only when the operator marked them replay-safe).
+    rerun: bool,
 }
 
 struct Shared {
@@ -105,6 +108,8 @@ struct Shared {
     running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
     wake: Notify,
     replay_wake: Notify,
+    /// A `pg_shell_cancel` notification arrived: look at the rows (queue.rs).
+    cancel_wake: Notify,
     /// Recorded trees shared by the virtual filesystems of commands that start from them.
     trees: Mutex<HashMap<Digest, Arc<Base>>>,
 }
@@ -145,6 +150,7 @@ impl Executor {
                 running: Mutex::new(HashMap::new()),
                 wake: Notify::new(),
                 replay_wake: Notify::new(),
+                cancel_wake: Notify::new(),
                 trees: Mutex::new(HashMap::new()),
             }),
         })
@@ -204,6 +210,7 @@ impl Executor {
             clock_base_ns: row.get(8),
             session_limits: serde_json::Value::Null,
             cancel_requested: false,
+            rerun: true,
         };
         let plan: Option<serde_json::Value> = row.get(10);
         let programs = match plan.as_ref().and_then(|p| p.get("programs")) {

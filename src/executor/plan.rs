@@ -10,13 +10,14 @@ use tokio_postgres::Client;
 
 use super::Shared;
 use crate::env::Digest;
+use crate::runtime::native::Policy;
 use crate::runtime::Limits;
 
 /// What resolving a program name found (builtins and functions are the
 /// shell's, never looked up here).
 pub(super) enum Resolved {
     Wasi { digest: Digest, limits: serde_json::Value },
-    Native { path: String, limits: serde_json::Value },
+    Native { path: String, policy: Policy, limits: serde_json::Value },
     NotFound(String),
 }
 
@@ -35,19 +36,23 @@ pub struct Pin {
     /// Why it may not run (not_found).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// The operator's confinement choices it ran under (native).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub policy: Option<Policy>,
 }
 
 impl Pin {
     pub(super) fn of(r: &Resolved) -> Pin {
-        let mut pin = Pin { kind: String::new(), digest: None, path: None, message: None };
+        let mut pin = Pin { kind: String::new(), digest: None, path: None, message: None, policy: None };
         match r {
             Resolved::Wasi { digest, .. } => {
                 pin.kind = "wasi".into();
                 pin.digest = Some(hex::encode(digest));
             }
-            Resolved::Native { path, .. } => {
+            Resolved::Native { path, policy, .. } => {
                 pin.kind = "native".into();
                 pin.path = Some(path.clone());
+                pin.policy = Some(policy.clone());
             }
             Resolved::NotFound(m) => {
                 pin.kind = "not_found".into();
@@ -64,7 +69,13 @@ impl Pin {
                 hex::decode_to_slice(self.digest.as_deref().unwrap_or(""), &mut d).context("a malformed module digest in the recorded plan")?;
                 Resolved::Wasi { digest: d, limits: serde_json::Value::Null }
             }
-            "native" => Resolved::Native { path: self.path.clone().unwrap_or_default(), limits: serde_json::Value::Null },
+            // The recorded policy; a record from before policies ran with the
+            // default (most confined) one.
+            "native" => Resolved::Native {
+                path: self.path.clone().unwrap_or_default(),
+                policy: self.policy.clone().unwrap_or_default(),
+                limits: serde_json::Value::Null,
+            },
             _ => Resolved::NotFound(self.message.clone().unwrap_or_else(|| format!("pg_shell: {name}: command not found"))),
         })
     }
@@ -114,6 +125,25 @@ pub(super) struct Pinned {
     pub(super) limits: Limits,
 }
 
+/// A replay runs a native program only if the operator marked it
+/// replay-safe (today, under the same name and path); otherwise the stage is
+/// refused with this message and nothing runs.
+pub const NOT_REPLAYABLE: &str = "not replayable (native)";
+
+pub(super) async fn replay_refusal(client: &Client, rerun: bool, name: &str, path: &str) -> Result<Option<String>> {
+    if !rerun {
+        return Ok(None);
+    }
+    let safe: Option<bool> = client
+        .query_opt(
+            "select replay_safe from pgshell.programs where name = $1 and kind = 'native' and native_path = $2 and enabled",
+            &[&name, &path],
+        )
+        .await?
+        .map(|r| r.get(0));
+    Ok((safe != Some(true)).then(|| format!("pg_shell: {name}: {NOT_REPLAYABLE}: the operator has not marked {path} replay-safe")))
+}
+
 /// Settings < program < session, with the wall clock capped by COMMAND_TIMEOUT.
 pub(super) fn effective_limits(s: &Shared, session_limits: &serde_json::Value, settings: &serde_json::Value, program: Option<&serde_json::Value>) -> Limits {
     let mut limits = Limits::default();
@@ -140,7 +170,8 @@ pub(super) async fn resolve(client: &Client, name: &str) -> Result<(Resolved, se
     let row = client
         .query_one(
             "select (select jsonb_object_agg(name, value) from pgshell.settings),
-                    p.kind::text, p.module_digest, p.native_path, p.enabled, p.limits
+                    p.kind::text, p.module_digest, p.native_path, p.enabled, p.limits,
+                    p.allow_env, p.host_view, p.network
              from (select 1) one left join pgshell.programs p on p.name = $1",
             &[&name],
         )
@@ -163,7 +194,11 @@ pub(super) async fn resolve(client: &Client, name: &str) -> Result<(Resolved, se
             let d: Vec<u8> = row.get(2);
             Resolved::Wasi { digest: Digest::try_from(d.as_slice()).context("bad module digest")?, limits }
         }
-        (Some("native"), _) => Resolved::Native { path: row.get(3), limits },
+        (Some("native"), _) => Resolved::Native {
+            path: row.get(3),
+            policy: Policy { allow_env: row.get(6), host_view: row.get(7), network: row.get(8) },
+            limits,
+        },
         _ => Resolved::NotFound(format!("pg_shell: {name}: command not found")),
     };
     Ok((resolved, settings))

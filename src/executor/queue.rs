@@ -2,6 +2,12 @@
 //! status: claiming (SKIP LOCKED, with a lease), renewing leases and picking
 //! up cancellations (heartbeat), LISTEN wake-ups, and storing a completion,
 //! which the database accepts only from the holder of the current claim.
+//!
+//! Notifications are wake-ups, never orders: any role that can connect may
+//! `NOTIFY` any channel with any payload. A `pg_shell_cancel` notification
+//! only makes the heartbeat look at the rows early; a command is stopped
+//! only when its row says `cancel_requested` (set by `api.cancel` or
+//! `api.close_session`, which check the caller and name them).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -75,6 +81,7 @@ pub(super) async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result
                 clock_base_ns: r.get(9),
                 session_limits: r.get(10),
                 cancel_requested: r.get(11),
+                rerun: false,
             })
         })
         .collect()
@@ -94,13 +101,8 @@ pub(super) async fn listen(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) 
                     loop {
                         tokio::select! {
                             n = notes.recv() => match n {
-                                Some(n) if n.channel() == "pg_shell_cancel" => {
-                                    if let Ok(id) = n.payload().parse::<i64>() {
-                                        if let Some(f) = s.running.lock().unwrap().get(&id) {
-                                            f.store(true, Ordering::Relaxed);
-                                        }
-                                    }
-                                }
+                                // The payload is not trusted: look at the rows.
+                                Some(n) if n.channel() == "pg_shell_cancel" => s.cancel_wake.notify_one(),
                                 Some(n) if n.channel() == "pg_shell_replay" => s.replay_wake.notify_one(),
                                 Some(_) => s.wake.notify_one(),
                                 None => break,
@@ -120,13 +122,21 @@ pub(super) async fn listen(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) 
     }
 }
 
-/// Renews leases every third of the lease; picks up cancellations too.
+/// Renews leases every third of the lease; picks up cancellations too, and
+/// early when a `pg_shell_cancel` notification asks it to look (at most
+/// every [`CANCEL_CHECK_SPACING`], so a flood of notifications costs one
+/// query per spacing).
 pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
     let every = s.config.lease / 3;
+    let mut next_beat = tokio::time::Instant::now() + every;
     loop {
-        tokio::select! {
-            _ = tokio::time::sleep(every) => {}
+        let full = tokio::select! {
+            _ = tokio::time::sleep_until(next_beat) => true,
+            _ = s.cancel_wake.notified() => false,
             _ = shutdown.changed() => return,
+        };
+        if full {
+            next_beat = tokio::time::Instant::now() + every;
         }
         let result = async {
             let client = s.db.get().await?;
@@ -141,9 +151,11 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
                 }
             }
             // Maintenance: anchor moved session chains into the global chain.
-            let anchored = crate::services::anchor::run_once(&client).await?;
-            if anchored > 0 {
-                tracing::debug!(chains = anchored, "anchored audit chains");
+            if full {
+                let anchored = crate::services::anchor::run_once(&client).await?;
+                if anchored > 0 {
+                    tracing::debug!(chains = anchored, "anchored audit chains");
+                }
             }
             anyhow::Ok(())
         }
@@ -151,8 +163,14 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
         if let Err(e) = result {
             warn!(error = format!("{e:#}"), "heartbeat failed");
         }
+        if !full {
+            tokio::time::sleep(CANCEL_CHECK_SPACING).await;
+        }
     }
 }
+
+/// The least time between two looks at the rows prompted by notifications.
+const CANCEL_CHECK_SPACING: Duration = Duration::from_millis(50);
 
 /// New file contents larger than this go by COPY, in chunks, instead of as
 /// a parameter (which tokio-postgres encodes whole, doubling the memory).

@@ -517,7 +517,7 @@ fn what_is(it: &mut Interp<'_>, n: &str) -> Option<String> {
     }
     match it.rt.host.resolve(n).ok()? {
         super::Program::Wasi(m) => Some(format!("a WASI program (sha256 {})", hex::encode(m.digest))),
-        super::Program::Native(p) => Some(format!("a native program ({})", p.display())),
+        super::Program::Native(p) => Some(format!("a native program ({})", p.path.display())),
         super::Program::NotFound(_) => None,
     }
 }

@@ -20,7 +20,6 @@ pub mod printf;
 pub mod test_cmd;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -154,7 +153,7 @@ pub fn sole_program(p: &ast::Program) -> Option<String> {
 /// What a program name resolves to (after builtins and functions).
 pub enum Program {
     Wasi(Prepared),
-    Native(PathBuf),
+    Native(crate::runtime::native::Program),
     NotFound(String),
 }
 
@@ -1397,13 +1396,13 @@ impl<'r> Interp<'r> {
                 }
                 ("wasi", end)
             }
-            Program::Native(path) => {
+            Program::Native(native) => {
                 self.record_first(&argv, "native", None);
                 let current = Env { cwd: self.st.cwd.clone(), vars: vars.clone(), tree: Tree::default(), shell: ShellState::default() };
                 let mut seed16 = [0u8; 16];
                 seed16.copy_from_slice(&stage_seed[..16]);
                 let cx = crate::run::PipelineCtx { wasi: self.rt.wasi, line: &line, vfs: &self.rt.vfs, blobs: &self.rt.blobs, env: &current, limits: &self.rt.limits, seed: seed16, part };
-                ("native", crate::run::run_native(&cx, path, &argv, self.task, self.fds[0], self.fds[1]))
+                ("native", crate::run::run_native(&cx, native, &argv, self.task, self.fds[0], self.fds[1]))
             }
         };
         self.rt.trace.lock().unwrap().push(StageTrace {

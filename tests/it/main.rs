@@ -18,6 +18,7 @@ mod replay;
 mod robustness;
 mod sandbox;
 mod security;
+mod security_native;
 mod security_web;
 mod shell;
 mod tools;

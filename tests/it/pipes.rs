@@ -55,8 +55,10 @@ async fn pipelines_feed_each_stage_into_the_next() {
     assert_eq!(u.run(s, "cat rev").await.stdout(), "3\n2\n1\n");
     // Native and WASI stages mix.
     let admin = db.admin().await;
-    pg_shell::db::register_native(&admin, "necho", "/bin/echo").await.unwrap();
-    pg_shell::db::register_native(&admin, "nwc", "/usr/bin/wc").await.unwrap();
+    // Marked replay-safe: replays may run them again (issue 8, item 5).
+    let safe = pg_shell::db::NativeOptions { replay_safe: true, ..Default::default() };
+    pg_shell::db::register_native_with(&admin, "necho", "/bin/echo", &safe).await.unwrap();
+    pg_shell::db::register_native_with(&admin, "nwc", "/usr/bin/wc", &safe).await.unwrap();
     assert_eq!(u.run(s, "necho native | wc -c").await.stdout(), "7\n");
     assert_eq!(u.run(s, "echo wasi | nwc -c").await.stdout().trim(), "5");
     // A runaway stage is the pipeline's outcome.

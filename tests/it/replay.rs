@@ -151,7 +151,8 @@ async fn native_commands_whose_output_changes_are_reported_as_diverged() {
     let mut u = db.user("alice").await;
     let s = u.session().await;
     let admin = db.admin().await;
-    pg_shell::db::register_native(&admin, "nod", "/usr/bin/od").await.unwrap();
+    let safe = pg_shell::db::NativeOptions { replay_safe: true, ..Default::default() };
+    pg_shell::db::register_native_with(&admin, "nod", "/usr/bin/od", &safe).await.unwrap();
     let c = u.run(s, "nod -An -N16 -tx8 /dev/urandom").await;
     assert_eq!(c.exit_code, Some(0), "{}", c.stderr());
     let ex = Executor::new(db.executor_config()).unwrap();
