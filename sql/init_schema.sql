@@ -13,6 +13,7 @@ set local role pgshell_owner;
 \ir migrations/0004_execution_core.sql
 \ir migrations/0005_tree_objects.sql
 \ir migrations/0006_plans.sql
+\ir migrations/0010_audit_v2.sql
 reset role;
-insert into pgshell_meta.schema_version (version, name) values (1, '0001_core'), (2, '0002_replay_audit'), (3, '0003_web'), (4, '0004_execution_core'), (5, '0005_tree_objects'), (6, '0006_plans');
+insert into pgshell_meta.schema_version (version, name) values (1, '0001_core'), (2, '0002_replay_audit'), (3, '0003_web'), (4, '0004_execution_core'), (5, '0005_tree_objects'), (6, '0006_plans'), (10, '0010_audit_v2');
 commit;

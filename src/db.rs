@@ -64,6 +64,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (4, "0004_execution_core", include_str!("../sql/migrations/0004_execution_core.sql")),
     (5, "0005_tree_objects", include_str!("../sql/migrations/0005_tree_objects.sql")),
     (6, "0006_plans", include_str!("../sql/migrations/0006_plans.sql")),
+    (10, "0010_audit_v2", include_str!("../sql/migrations/0010_audit_v2.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,
