@@ -111,7 +111,7 @@ begin
         raise exception 'auditors cannot open sessions' using errcode = '42501';
     end if;
     if c.status <> 'done' or c.env_after is null then
-        raise exception 'command % has no resulting environment to fork from', c.id using errcode = '55000';
+        raise exception 'command % has no resulting environment to fork from', c.id using errcode = 'PT409';
     end if;
     insert into pgshell.sessions (owner_id, title, head_env)
     values (u.id, left(format('fork of %s at #%s', coalesce(s.title, s.id::text), c.seq), 200), c.env_after)
@@ -131,6 +131,59 @@ begin
         raise exception 'replay not found' using errcode = '42501';
     end if;
     return pgshell.replay_json(r);
+end $$;
+
+-- A closed session, a full session, a command with nothing to fork from
+-- are the client's conflict, not the server's failure: SQLSTATE PT409 is
+-- HTTP 409 in PostgREST (55000 and 54000 are 500 there).
+create or replace function api.submit(session_id uuid, line text) returns bigint
+language plpgsql security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    s pgshell.sessions := pgshell.owned_session(session_id);
+    max_bytes int := pgshell.setting('max_line_bytes')::int;
+    max_cmds int := pgshell.setting('max_commands_per_session')::int;
+    v_seq int; v_id bigint;
+begin
+    if s.closed_at is not null then
+        raise exception 'session % is closed', s.id using errcode = 'PT409';
+    end if;
+    if line is null then
+        raise exception 'command line is missing' using errcode = '22004';
+    end if;
+    if octet_length(line) > max_bytes then
+        raise exception 'command line too long: % bytes (limit %)', octet_length(line), max_bytes
+            using errcode = '22001', hint = 'the limit is the max_line_bytes setting';
+    end if;
+    update pgshell.sessions set next_seq = next_seq + 1 where id = s.id returning next_seq into v_seq;
+    if v_seq > max_cmds then
+        raise exception 'session % holds the maximum of % commands', s.id, max_cmds using errcode = 'PT409';
+    end if;
+    insert into pgshell.commands (session_id, seq, line, submitted_by)
+    values (s.id, v_seq, line, s.owner_id) returning id into v_id;
+    perform pgshell.audit('command.submitted', s.id, v_id, json_build_object('line', line)::jsonb);
+    perform pg_notify('pg_shell_queue', s.id::text);
+    return v_id;
+end $$;
+
+-- 0003's ui_submit, refusing a line of a closed or full session (PT409) as
+-- an error fragment too.
+create or replace function api.ui_submit(session_id uuid, line text) returns api."text/html"
+language plpgsql volatile security definer set search_path = pg_catalog, pg_temp as $$
+declare v_id bigint;
+begin
+    perform pgshell.owned_session(session_id);
+    if btrim(coalesce(line, '')) = '' then
+        return '';
+    end if;
+    begin
+        v_id := api.submit(session_id, line);
+    exception when string_data_right_truncation or object_not_in_prerequisite_state
+                   or program_limit_exceeded or null_value_not_allowed or sqlstate 'PT409' then
+        return format('<div class="cmd st-refused"><div class="line"><span class="prompt">$</span> '
+                      '<span class="text">%s</span></div><pre class="err">%s</pre></div>',
+                      pgshell.html_escape(left(line, 200)), pgshell.html_escape(sqlerrm));
+    end;
+    return pgshell.ui_command(api.command(v_id), true);
 end $$;
 
 -- ---------------------------------------------------------------------------
@@ -388,13 +441,16 @@ language sql immutable parallel safe set search_path = pg_catalog, pg_temp as $$
                 else jsonb_build_object('shell', e.shell) end), 'UTF8'))
 $$;
 
+-- (The small helpers below name pg_catalog's functions and set no
+-- search_path, so that they are inlined: the chain trigger calls them for
+-- every row.)
 create function pgshell.sha256_hex(t text) returns text
-language sql immutable parallel safe set search_path = pg_catalog, pg_temp as $$
-    select encode(sha256(convert_to(t, 'UTF8')), 'hex')
+language sql immutable parallel safe as $$
+    select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(t, 'UTF8')), 'hex')
 $$;
 
 create function pgshell.micros(t timestamptz) returns bigint
-language sql immutable parallel safe set search_path = pg_catalog, pg_temp as $$
+language sql immutable parallel safe as $$
     select (extract(epoch from t) * 1000000)::bigint
 $$;
 

@@ -155,21 +155,78 @@ async fn foreign_and_missing_ids_answer_the_same_over_sql() {
 
 const SECRET: &str = "security-db-secret-security-db-secret";
 
+/// The real gateway in this process on 127.0.0.1:0, with the JWT secret set.
+struct Server {
+    base: String,
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Server {
+    async fn start(db: &TestDb) -> Server {
+        let mut config = pg_shell::gateway::GatewayConfig::new(db.conninfo.clone()).with_listen("127.0.0.1:0".parse().unwrap());
+        config.jwt_secret = Some(SECRET.as_bytes().to_vec());
+        let gw = pg_shell::gateway::Gateway::bind(config).await.unwrap();
+        let base = format!("http://{}", gw.local_addr());
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(gw.run(async {
+            let _ = stopped.await;
+        }));
+        Server { base, stop, task }
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+fn token(sub: &str) -> String {
+    pg_shell::gateway::jwt::sign_hs256(&json!({"sub": sub, "role": "pgshell_user"}), SECRET.as_bytes())
+}
+
+/// A client's conflict (a line for a closed session, a fork of a command
+/// with no resulting environment) is a 409, not the 500 that 55000 is in
+/// PostgREST's table; the UI still shows the refusal as a fragment.
+#[tokio::test]
+async fn conflicts_are_409_not_500_over_http() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut alice = db.user("alice").await;
+    let s = alice.session().await;
+    db.set_session_limits(s, json!({"timeout_ms": 20000})).await;
+    let spin = alice.client.submit(s, "spin").await.unwrap();
+    alice.wait_until_running(spin).await;
+    alice.client.cancel(spin).await.unwrap();
+    alice.client.wait(spin, Duration::from_secs(20)).await.unwrap();
+    alice.client.raw().execute("select api.close_session($1)", &[&s]).await.unwrap();
+    let srv = Server::start(&db).await;
+    let http = reqwest::Client::builder().no_proxy().build().unwrap();
+    let post = |f: &str, body: Value, accept: &str| {
+        http.post(format!("{}/rpc/{f}", srv.base)).bearer_auth(token("alice")).header("accept", accept).json(&body).send()
+    };
+    let r = post("submit", json!({"session_id": s, "line": "echo late"}), "application/json").await.unwrap();
+    assert_eq!(r.status().as_u16(), 409);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["code"], "PT409", "{body}");
+    let r = post("fork_session", json!({"command_id": spin}), "application/json").await.unwrap();
+    assert_eq!(r.status().as_u16(), 409, "{}", r.text().await.unwrap());
+    let r = post("ui_submit", json!({"session_id": s, "line": "echo late"}), "text/html").await.unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    let html = r.text().await.unwrap();
+    assert!(html.contains("st-refused") && html.contains("is closed"), "{html}");
+    srv.stop().await;
+}
+
 #[tokio::test]
 async fn foreign_and_missing_ids_answer_the_same_over_http() {
     let w = world().await;
     let admin = w.db.admin().await;
     let funcs = id_functions(&admin).await;
-    let mut config = pg_shell::gateway::GatewayConfig::new(w.db.conninfo.clone()).with_listen("127.0.0.1:0".parse().unwrap());
-    config.jwt_secret = Some(SECRET.as_bytes().to_vec());
-    let gw = pg_shell::gateway::Gateway::bind(config).await.unwrap();
-    let base = format!("http://{}", gw.local_addr());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(gw.run(async {
-        let _ = stopped.await;
-    }));
+    let srv = Server::start(&w.db).await;
+    let base = srv.base.clone();
     let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
-    let bob = pg_shell::gateway::jwt::sign_hs256(&json!({"sub": "bob", "role": "pgshell_user"}), SECRET.as_bytes());
+    let bob = token("bob");
     let call = |name: String, body: Value, accept: &'static str| {
         let r = http.post(format!("{base}/rpc/{name}")).bearer_auth(&bob).header("accept", accept).json(&body).send();
         async move {
@@ -194,6 +251,5 @@ async fn foreign_and_missing_ids_answer_the_same_over_http() {
             }
         }
     }
-    let _ = stop.send(());
-    task.await.unwrap().unwrap();
+    srv.stop().await;
 }
