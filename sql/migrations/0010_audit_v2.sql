@@ -596,7 +596,7 @@ end $$;
 -- one of: row_altered, row_missing, link_broken, head_mismatch,
 -- anchor_mismatch (the chains); command_altered, command_missing,
 -- command_unrecorded, session_altered, session_missing, session_unrecorded,
--- environment_altered, environment_missing, environment_chain, user_altered,
+-- environment_altered, environment_missing, environment_chain, tree_object_missing, user_altered,
 -- user_unrecorded, blob_altered, tree_object_altered (what they vouch for).
 -- object names what is wrong ("command 12", "session <uuid>", "environment
 -- <hex>", "user alice", "chain <name>"); field the altered field, if any.
@@ -774,6 +774,14 @@ problems as (
            format('environment %s: its cwd, variables, shell state or tree root do not hash to its digest (altered)',
                   encode(e.digest, 'hex'))
     from pgshell.environments e where pgshell.environment_digest(e) <> e.digest
+    union all
+    select null, null, null, 'tree_object_missing', format('environment %s', encode(e.digest, 'hex')),
+           case when e.root is not null then 'root' else 'tree' end,
+           format('environment %s: its tree %s %s is missing', encode(e.digest, 'hex'),
+                  case when e.root is not null then 'root object' else 'manifest' end, encode(coalesce(e.root, e.tree), 'hex'))
+    from pgshell.environments e
+    where (e.root is not null and not exists (select 1 from pgshell.tree_objects t where t.digest = e.root))
+       or (e.root is null and e.tree is not null and not exists (select 1 from pgshell.blobs b where b.digest = e.tree))
     union all
     select null, c.session_id::text, null, 'environment_missing', format('command %s', c.id), x.field,
            format('command %s (session %s #%s): its %s environment %s is missing', c.id, c.session_id, c.seq,

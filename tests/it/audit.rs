@@ -328,6 +328,10 @@ async fn an_altered_environment_is_reported() {
          update pgshell.tree_objects set data = data || '\\x00'::bytea
          where digest = (select root from pgshell.environments where cwd = '/d' limit 1)").await;
     assert_eq!(got.iter().filter(|p| p.0 == "tree_object_altered").count(), 1, "{got:?}");
+    // A root directory object deleted (foreign keys are triggers, off here).
+    let got = found_after(&b.admin, &format!(
+        "delete from pgshell.tree_objects where digest = (select root from pgshell.environments {wh})")).await;
+    assert!(got.contains(&f("tree_object_missing", &*env, Some("root"))), "{got:?}");
     // A file's contents.
     let got = found_after(&b.admin, "update pgshell.blobs set data = 'HELLO' where digest = sha256('hello'::bytea)").await;
     assert_eq!(got, BTreeSet::from([f("blob_altered", format!("blob {}", hex::encode(pg_shell::env::sha256(b"hello"))), None)]));

@@ -367,8 +367,11 @@ async fn generated_lines_never_crash_or_get_lost() {
     let mut user = crate::support::User { client: pg_shell::client::ShellClient::connect(&db.conninfo, "fuzzer").await.unwrap() };
     assert_eq!(user.run(s, "echo alive").await.stdout(), "alive\n");
     exec.assert_alive_and_sane();
+    let t = Instant::now();
     let problems: Vec<String> =
         admin.query("select problem from pgshell.audit_problems(20)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let rows: i64 = admin.query_one("select count(*) from pgshell.audit_log", &[]).await.unwrap().get(0);
+    println!("fuzz lines: audit verify over {rows} audit rows and {} commands: {} ms", ids.len() + 1, t.elapsed().as_millis());
     assert_eq!(problems, Vec::<String>::new());
 }
 
