@@ -191,7 +191,7 @@ end $$;
 -- ---------------------------------------------------------------------------
 -- The bytes as text when they are valid UTF-8 without NUL; else null.
 create function pgshell.utf8_or_null(b bytea) returns text
-language plpgsql immutable strict parallel safe set search_path = pg_catalog, pg_temp as $$
+language plpgsql stable strict parallel safe set search_path = pg_catalog, pg_temp as $$
 begin
     return convert_from(b, 'UTF8');
 exception when character_not_in_repertoire or untranslatable_character then
@@ -210,7 +210,7 @@ end $$;
 -- text with a few bad bytes; ~2.5 s per MiB of random binary (one match per
 -- invalid piece).
 create function pgshell.utf8_lossy(b bytea) returns text
-language plpgsql immutable strict parallel safe set search_path = pg_catalog, pg_temp as $$
+language plpgsql stable strict parallel safe set search_path = pg_catalog, pg_temp as $$
 declare t text := pgshell.utf8_or_null(b); h text;
 begin
     if t is not null then
@@ -417,7 +417,7 @@ end $$;
 -- escaping (json/jsonb text) is serde_json's: \" \\ \b \f \n \r \t, other
 -- controls as \u00xx, everything else as it is.
 create function pgshell.canonical_json(j jsonb) returns text
-language sql immutable parallel safe set search_path = pg_catalog, pg_temp as $$
+language sql stable parallel safe as $$
     select case jsonb_typeof(j)
         when 'object' then '{' || coalesce((
             select string_agg(to_json(e.key)::text || ':' || pgshell.canonical_json(e.value), ','
@@ -432,7 +432,7 @@ $$;
 -- The digest an environment's content gives (Env::seal / seal_manifest):
 -- sha256 of {"cwd","root"|"tree","shell" (when not empty),"vars"}.
 create function pgshell.environment_digest(e pgshell.environments) returns bytea
-language sql immutable parallel safe set search_path = pg_catalog, pg_temp as $$
+language sql stable parallel safe as $$
     select sha256(convert_to(pgshell.canonical_json(
         jsonb_build_object('cwd', e.cwd, 'vars', e.vars)
         || case when e.root is not null then jsonb_build_object('root', encode(e.root, 'hex'))
@@ -441,16 +441,16 @@ language sql immutable parallel safe set search_path = pg_catalog, pg_temp as $$
                 else jsonb_build_object('shell', e.shell) end), 'UTF8'))
 $$;
 
--- (The small helpers below name pg_catalog's functions and set no
--- search_path, so that they are inlined: the chain trigger calls them for
--- every row.)
+-- (The small helpers below set no search_path and are as volatile as
+-- what they call (convert_to and extract on timestamptz are stable), so
+-- that they are inlined: verify calls them for every command.)
 create function pgshell.sha256_hex(t text) returns text
-language sql immutable parallel safe as $$
+language sql stable parallel safe as $$
     select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(t, 'UTF8')), 'hex')
 $$;
 
 create function pgshell.micros(t timestamptz) returns bigint
-language sql immutable parallel safe as $$
+language sql stable parallel safe as $$
     select (extract(epoch from t) * 1000000)::bigint
 $$;
 
@@ -458,9 +458,13 @@ $$;
 -- small values as they are, large ones as sha256 (jsonb in its own text
 -- form, which is deterministic), null fields left out. Claim bookkeeping
 -- (holder, token, lease) and cancel_requested are not part of it: they
--- change without an event of the command's own.
+-- change without an event of the command's own. (No security definer and
+-- no search_path setting here and below: they read only their argument or
+-- run inside the definer functions that call them, and a SET clause would
+-- cost a configuration save and restore on every call; they name nothing a
+-- caller's search_path could shadow before pg_catalog.)
 create function pgshell.command_snapshot(c pgshell.commands) returns jsonb
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable as $$
     select jsonb_strip_nulls(jsonb_build_object(
         'session', c.session_id,
         'seq', c.seq,
@@ -494,7 +498,7 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
 $$;
 
 create function pgshell.session_snapshot(s pgshell.sessions) returns jsonb
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable as $$
     select jsonb_strip_nulls(jsonb_build_object(
         'owner', s.owner_id,
         'owner_name', (select u.name from pgshell.users u where u.id = s.owner_id),
@@ -504,7 +508,7 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
 $$;
 
 create function pgshell.user_snapshot(u pgshell.users) returns jsonb
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
+language sql stable as $$
     select jsonb_build_object('id', u.id, 'role', u.role)
 $$;
 
@@ -624,6 +628,15 @@ cmd_snap as (
     from rows r where r.command_id is not null and r.details -> 'snapshot' ? 'command'
     order by r.command_id, r.seq desc
 ),
+-- Commands that differ from their latest snapshot (whole values compared
+-- first; only these are taken apart field by field).
+cmd_diff as materialized (
+    select x.* from (
+        select c.id, c.session_id, c.seq, s.id as audit_id, s.chain, s.seq as aseq, s.snap,
+               pgshell.command_snapshot(c) as cur
+        from pgshell.commands c join cmd_snap s on s.command_id = c.id
+    ) x where x.cur is distinct from x.snap
+),
 cmd_any as (
     select distinct on (r.command_id) r.command_id, r.id, r.chain, r.seq, r.session_id
     from rows r where r.command_id is not null
@@ -685,13 +698,13 @@ problems as (
         where t.chain = x.key and t.seq = (x.value ->> 'seq')::bigint and encode(t.hash, 'hex') = x.value ->> 'hash')
     union all
     -- Commands against their latest snapshot, field by field.
-    select s.id, s.chain, s.seq, 'command_altered', format('command %s', c.id), f.key,
-           format('command %s (session %s #%s): %s differs from its record in audit row %s', c.id, c.session_id, c.seq,
-                  f.key, s.id)
-    from pgshell.commands c join cmd_snap s on s.command_id = c.id
+    select d.audit_id, d.chain, d.aseq, 'command_altered', format('command %s', d.id), f.key,
+           format('command %s (session %s #%s): %s differs from its record in audit row %s', d.id, d.session_id, d.seq,
+                  f.key, d.audit_id)
+    from cmd_diff d
     cross join lateral (
         select coalesce(now_.key, rec.key) as key
-        from jsonb_each(pgshell.command_snapshot(c)) now_ full join jsonb_each(s.snap) rec on rec.key = now_.key
+        from jsonb_each(d.cur) now_ full join jsonb_each(d.snap) rec on rec.key = now_.key
         where now_.value is distinct from rec.value
     ) f
     union all
