@@ -853,17 +853,16 @@ begin
                              'problems', coalesce(problems, '[]'::json));
 end $$;
 
--- The heads an external anchor keeps: every chain's (seq, hash), global first.
-create function pgshell.audit_chain_heads() returns table (chain text, seq bigint, hash text)
-language sql stable security definer set search_path = pg_catalog, pg_temp as $$
-    select h.chain, h.seq, encode(h.hash, 'hex') from pgshell.audit_heads h order by h.chain <> 'global', h.chain
-$$;
-
 -- ---------------------------------------------------------------------------
--- Privileges
+-- Privileges: only this migration's new functions (a blanket revoke or grant
+-- would undo what other migrations decided for theirs). Replaced functions
+-- keep their grants.
 -- ---------------------------------------------------------------------------
-revoke execute on all functions in schema pgshell, api from public;
-grant execute on all functions in schema api to pgshell_user, pgshell_auditor, pgshell_admin;
-grant execute on function pgshell.retention_sweep(int), pgshell.audit_anchor(text) to pgshell_executor;
-grant execute on function pgshell.utf8_or_null(bytea), pgshell.utf8_lossy(bytea) to
-    pgshell_user, pgshell_auditor, pgshell_admin, pgshell_executor;
+revoke execute on function
+    pgshell.readable_command(bigint), pgshell.owned_command_for_update(bigint),
+    pgshell.utf8_or_null(bytea), pgshell.utf8_lossy(bytea), pgshell.canonical_json(jsonb),
+    pgshell.environment_digest(pgshell.environments), pgshell.sha256_hex(text), pgshell.micros(timestamptz),
+    pgshell.command_snapshot(pgshell.commands), pgshell.session_snapshot(pgshell.sessions),
+    pgshell.user_snapshot(pgshell.users), pgshell.retention_sweep(int), pgshell.audit_problems(int)
+    from public;
+grant execute on function pgshell.retention_sweep(int) to pgshell_executor;
