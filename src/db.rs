@@ -66,6 +66,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (6, "0006_plans", include_str!("../sql/migrations/0006_plans.sql")),
     (8, "0008_native_security", include_str!("../sql/migrations/0008_native_security.sql")),
     (9, "0009_login_security", include_str!("../sql/migrations/0009_login_security.sql")),
+    (10, "0010_audit_v2", include_str!("../sql/migrations/0010_audit_v2.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,

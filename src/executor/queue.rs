@@ -157,6 +157,10 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
                     tracing::debug!(chains = anchored, "anchored audit chains");
                 }
             }
+            let deleted = crate::services::retention::run_once(&client).await?;
+            if deleted > 0 {
+                tracing::info!(sessions = deleted, "retention deleted closed sessions");
+            }
             anyhow::Ok(())
         }
         .await;

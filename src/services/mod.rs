@@ -5,3 +5,4 @@
 pub mod anchor;
 pub mod replay_agent;
 pub mod rescue;
+pub mod retention;

@@ -37,6 +37,11 @@ use crate::runtime::{Limits, Outcome, RunOutput, StageTrace};
 /// what they take on the reference machine at `fuel_per_second`.
 pub const STEP_FUEL: u64 = 2_000;
 pub const COMMAND_FUEL: u64 = 20_000;
+/// Fuel a program run costs before its first instruction (instantiating a
+/// module, or starting a process): about 0.5 ms at the default
+/// `fuel_per_second`, so a long list of short programs ends near its
+/// budget too.
+pub const PROGRAM_START_FUEL: u64 = 4_000_000;
 /// Nesting of function calls, `eval`, `.` and substitutions.
 pub const MAX_DEPTH: usize = 400;
 /// Stack of the interpreter's threads (virtual memory; touched only as deep
@@ -738,6 +743,10 @@ impl<'r> Interp<'r> {
             return Err(self.shell_error("time: not supported (a command's cost is in its record)", 2));
         }
         let n = p.seq.len();
+        if n == 0 {
+            // `!` alone (dash: a syntax error).
+            return Err(self.shell_error("syntax error: `!` without a command", 2));
+        }
         if n == 1 {
             return self.exec_command(&p.seq[0]);
         }
@@ -1352,6 +1361,7 @@ impl<'r> Interp<'r> {
             self.err_line(&msg);
             return Err(self.rt.abort(Abort::Other(Outcome::Error, msg)));
         }
+        self.charge(PROGRAM_START_FUEL)?;
         let program = match self.rt.host.resolve(&argv[0]) {
             Ok(p) => p,
             Err(e) => {
@@ -1467,15 +1477,37 @@ pub struct LineResult {
 /// Runs one command line on a thread of its own (with a stack deep enough
 /// for the parser and the interpreter); blocking.
 pub fn run_line(spec: &LineSpec<'_>) -> anyhow::Result<LineResult> {
-    std::thread::scope(|sc| {
+    let joined = std::thread::scope(|sc| {
         std::thread::Builder::new()
             .name("pg_shell-line".into())
             .stack_size(STACK_BYTES)
             .spawn_scoped(sc, || run_line_here(spec))
             .expect("starting the line's thread")
             .join()
-            .unwrap_or_else(|_| Err(anyhow::anyhow!("the shell's thread panicked")))
-    })
+    });
+    match joined {
+        Ok(r) => r,
+        // A bug of the shell's: recorded as this command's error (nothing it
+        // did is kept), never retried, never taking the executor down.
+        Err(panic) => {
+            let why = panic.downcast_ref::<String>().cloned().or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string())).unwrap_or_default();
+            let env = spec.env;
+            Ok(LineResult {
+                out: RunOutput::failed(Outcome::Error, format!("pg_shell: internal error in the shell ({why}); the line's effects were discarded")),
+                limits: spec.host.limits(None).unwrap_or_default(),
+                cwd: env.cwd.clone(),
+                vars: env.vars.clone(),
+                shell: env.shell.clone(),
+                tree: None,
+                new_blobs: Vec::new(),
+                argv: None,
+                program: None,
+                program_kind: None,
+                program_digest: None,
+                shell_names: BTreeMap::new(),
+            })
+        }
+    }
 }
 
 fn describe(p: &ast::Program) -> (Option<Vec<String>>, Option<String>, bool) {

@@ -191,3 +191,17 @@ async fn xargs_and_help_are_the_shells() {
     let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }
+
+#[tokio::test]
+async fn a_bang_without_a_command_is_a_syntax_error() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    for line in ["!", "! ", "echo a; !"] {
+        let c = u.run(s, line).await;
+        assert_eq!(c.exit_code, Some(2), "{line}: {}", c.stderr());
+        assert!(c.stderr().contains("syntax error"), "{line}: {}", c.stderr());
+    }
+    assert_eq!(u.run(s, "echo alive").await.stdout(), "alive\n");
+}
