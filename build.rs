@@ -61,7 +61,13 @@ fn main() {
         .arg("--target-dir")
         .arg(&target_dir);
     scrub_env(&mut cmd);
-    for (key, value) in wasi_c_toolchain(&out_dir) {
+    let toolchain = wasi_c_toolchain(&out_dir);
+    if !toolchain.is_empty() {
+        let shown: Vec<String> =
+            toolchain.iter().map(|(k, v)| format!("{k}={}", v.to_string_lossy())).collect();
+        println!("cargo:warning=C for WASI: {}", shown.join(" "));
+    }
+    for (key, value) in toolchain {
         cmd.env(key, value);
     }
 

@@ -163,8 +163,6 @@ pub struct Base {
     pub tree: Tree,
     bytes: u64,
     files: usize,
-    /// Names of the directories directly under the root, in order.
-    top_dirs: Vec<String>,
     /// Subdirectories of each recorded directory (by path, "" = root), so a
     /// directory's link count needs no listing.
     subdirs: HashMap<String, u64>,
@@ -172,7 +170,6 @@ pub struct Base {
 
 impl Base {
     pub fn new(tree: Tree) -> Base {
-        let top_dirs = tree.entries.iter().filter(|(k, e)| !k.contains('/') && matches!(e, Entry::Dir { .. })).map(|(k, _)| k.clone()).collect();
         let mut subdirs: HashMap<String, u64> = HashMap::new();
         for (k, e) in &tree.entries {
             if matches!(e, Entry::Dir { .. }) {
@@ -180,7 +177,7 @@ impl Base {
                 *subdirs.entry(parent.to_string()).or_default() += 1;
             }
         }
-        Base { bytes: tree.total_bytes(), files: tree.file_count(), top_dirs, subdirs, tree }
+        Base { bytes: tree.total_bytes(), files: tree.file_count(), subdirs, tree }
     }
 }
 
@@ -319,23 +316,21 @@ impl Vfs {
         Ok(self.list(dir)?.is_empty())
     }
 
-    /// Directories directly under the root, in name order, at most `max`,
-    /// found without making nodes for the files beside them.
-    pub fn top_level_dirs(&mut self, max: usize) -> Vec<(String, Ino)> {
-        let mut names: Vec<String> = self.base.top_dirs.clone();
-        if let Some(Node { body: Body::Dir(d), .. }) = self.nodes.get(&ROOT) {
-            names.retain(|n| !d.overlay.contains_key(n));
-            for (k, v) in &d.overlay {
-                if let Some(ino) = v {
-                    if matches!(self.nodes.get(ino).map(|n| n.kind()), Some(Kind::Dir)) {
-                        names.push(k.clone());
-                    }
+    /// The top-level directories among `names` (in the given order, without
+    /// repeats), with their inodes.
+    pub fn top_level_dirs(&mut self, names: &[&str]) -> Vec<(String, Ino)> {
+        let mut found: Vec<(String, Ino)> = Vec::new();
+        for name in names {
+            if found.iter().any(|(n, _)| n == name) {
+                continue;
+            }
+            if let Ok(Some(ino)) = self.child(ROOT, name) {
+                if matches!(self.nodes.get(&ino).map(|n| n.kind()), Some(Kind::Dir)) {
+                    found.push((name.to_string(), ino));
                 }
             }
         }
-        names.sort();
-        names.truncate(max);
-        names.into_iter().filter_map(|n| self.child(ROOT, &n).ok().flatten().map(|i| (n, i))).collect()
+        found
     }
 
     // --- path resolution ------------------------------------------------

@@ -36,7 +36,7 @@ const EPOCH_TICK: Duration = Duration::from_millis(10);
 /// Fuel charged for every host call, and per byte a call moves.
 pub const HOST_CALL_FUEL: u64 = 300;
 const BYTES_PER_FUEL: u64 = 4;
-/// At most this many top-level directories get a preopen of their own.
+/// At most this many argument words are tried as named preopens.
 const MAX_NAMED_PREOPENS: usize = 16;
 /// Stdout/stderr writes of one call are capped at this (as a pipe would).
 const MAX_IO: usize = 1 << 20;
@@ -286,11 +286,24 @@ impl WasiRuntime {
         fds.insert(1, open_std(spec.stdout, false));
         fds.insert(2, open_std(spec.stderr, false));
         fds.insert(3, Desc::Dir { ino: ROOT, preopen: Some("/".into()) });
-        // Each top-level directory is also preopened under its own name, as
-        // `wasmtime --dir NAME` would: programs that look for a preopen by
-        // name (WASI test suites take their scratch directory this way) find
-        // it. Paths resolve to the same files either way.
-        let tops = vfs.lock().unwrap().top_level_dirs(MAX_NAMED_PREOPENS);
+        // A top-level directory named by an argument word (`prog DIR`,
+        // `DIR/`, `/DIR`) is also preopened under its own name, as `wasmtime
+        // --dir DIR prog DIR` would: programs that look for a preopen by name
+        // (the WASI test suites take their scratch directory this way) find
+        // it. Only those: wasi-libc resolves a path through the longest
+        // matching preopen, so with every top-level directory preopened,
+        // `cd /d; ls ..` would ask preopen `d` for `..` and be refused as an
+        // escape, where through `/` it is the root. Paths resolve to the
+        // same files either way.
+        let named: Vec<&str> = spec
+            .argv
+            .iter()
+            .skip(1)
+            .map(|a| a.trim_start_matches('/').trim_end_matches('/'))
+            .filter(|a| !a.is_empty() && !a.contains('/') && *a != "." && *a != "..")
+            .take(MAX_NAMED_PREOPENS)
+            .collect();
+        let tops = vfs.lock().unwrap().top_level_dirs(&named);
         for (i, (name, ino)) in tops.into_iter().enumerate() {
             fds.insert(4 + i as u32, Desc::Dir { ino, preopen: Some(name) });
         }

@@ -100,7 +100,7 @@ fn rss_kib(pid: u32) -> u64 {
 #[cfg(target_os = "linux")]
 #[tokio::test]
 async fn a_guest_writing_past_the_tree_limit_is_stopped_there_and_costs_the_host_nothing_more() {
-    let mut db = TestDb::new().await;
+    let db = TestDb::new().await;
     let mut u = db.user("alice").await;
     let s = u.session().await;
     let t = u.session().await;

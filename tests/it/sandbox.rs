@@ -247,15 +247,18 @@ async fn times_a_guest_sets_are_kept_and_replay() {
 }
 
 #[tokio::test]
-async fn top_level_directories_are_also_preopened_by_name() {
+async fn top_level_directories_named_as_arguments_are_also_preopened_by_name() {
     let mut db = TestDb::new().await;
     db.start_executor();
     let mut u = db.user("alice").await;
     let s = u.session().await;
-    u.run(s, "mkdir fs-tests.dir b").await;
+    u.run(s, "mkdir fs-tests.dir b c").await;
     u.run(s, "touch plainfile").await;
-    let c = u.run(s, "preopens").await;
-    assert_eq!(c.stdout(), "3 /\n4 b\n5 fs-tests.dir\n");
+    // Only "/" unless an argument names a top-level directory, as
+    // `wasmtime --dir fs-tests.dir prog fs-tests.dir` would give.
+    assert_eq!(u.run(s, "preopens").await.stdout(), "3 /\n");
+    let c = u.run(s, "preopens fs-tests.dir/ /b plainfile missing c/x . ..").await;
+    assert_eq!(c.stdout(), "3 /\n4 fs-tests.dir\n5 b\n");
     // Through either preopen, the same files.
     u.run(s, "writefile fs-tests.dir/x via-name").await;
     assert_eq!(u.run(s, "cat /fs-tests.dir/x").await.stdout(), "via-name");

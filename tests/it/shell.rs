@@ -109,3 +109,25 @@ async fn a_read_only_command_keeps_the_environment_version() {
         assert_eq!(c.env_before, c.env_after, "{line} keeps the environment version");
     }
 }
+
+#[tokio::test]
+async fn guests_reach_the_parent_of_a_top_level_directory() {
+    // wasi-libc resolves a path through the longest matching preopen; a
+    // top-level directory preopened under its own name would refuse `..`
+    // as an escape. Guests see `..` as a shell user expects.
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    assert_eq!(u.run(s, "mkdir -p d/sub e && echo top > f && cd d/sub").await.exit_code, Some(0));
+    let c = u.run(s, "ls ../..").await;
+    assert_eq!((c.stdout(), c.exit_code), ("d\ne\nf\n", Some(0)), "{}", c.stderr());
+    let c = u.run(s, "cd /d && cat ../f && ls /e/../d && cp ../f ../e/g && cat /e/g").await;
+    assert_eq!((c.stdout(), c.exit_code), ("top\nsub\ntop\n", Some(0)), "{}", c.stderr());
+    let c = u.run(s, "cd /e && realpath .. && ls ../d/..").await;
+    assert_eq!((c.stdout(), c.exit_code), ("/\nd\ne\nf\n", Some(0)), "{}", c.stderr());
+    // A directory named as an argument still gets its own preopen (as
+    // `wasmtime --dir d prog d` gives), and paths through it still work.
+    let c = u.run(s, "cd / && ls d && ls d/..").await;
+    assert_eq!((c.stdout(), c.exit_code), ("sub\nd\ne\nf\n", Some(0)), "{}", c.stderr());
+}
