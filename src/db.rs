@@ -162,7 +162,7 @@ fn random_password() -> Result<String> {
 /// Stores a WASI module and registers it under each program name (argv[0]
 /// tells a multicall module which tool to be). Existing programs keep their
 /// enabled flag and limits.
-pub async fn register_wasi(client: &mut Client, wasm: &[u8], programs: &[&str], description: &str) -> Result<[u8; 32]> {
+pub async fn register_wasi(client: &mut Client, wasm: &[u8], programs: &[&str], description: &str) -> Result<crate::env::Digest> {
     let digest = sha256(wasm);
     let tx = client.transaction().await?;
     tx.execute(

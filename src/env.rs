@@ -23,26 +23,105 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-/// A sha256 digest.
-pub type Digest = [u8; 32];
+/// A sha256 digest: shown and serialized as lower-case hex, stored in
+/// PostgreSQL as `bytea` (32 bytes; anything else is refused on reading).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
+pub struct Digest(pub [u8; 32]);
 
 pub fn sha256(data: &[u8]) -> Digest {
-    Sha256::digest(data).into()
+    Digest(Sha256::digest(data).into())
 }
 
-/// Serde helper: a digest as lower-case hex.
-mod hex_digest {
-    use super::Digest;
-    use serde::{Deserialize, Deserializer, Serializer};
-    pub fn serialize<S: Serializer>(d: &Digest, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(d))
+impl Digest {
+    pub fn to_hex(&self) -> String {
+        hex::encode(self.0)
     }
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Digest, D::Error> {
-        let s = String::deserialize(d)?;
+    pub fn from_hex(s: &str) -> Result<Digest> {
         let mut out = [0u8; 32];
-        hex::decode_to_slice(&s, &mut out).map_err(serde::de::Error::custom)?;
-        Ok(out)
+        hex::decode_to_slice(s, &mut out).with_context(|| format!("{s:?} is not a sha256 digest in hex"))?;
+        Ok(Digest(out))
     }
+}
+
+impl std::ops::Deref for Digest {
+    type Target = [u8; 32];
+    fn deref(&self) -> &[u8; 32] {
+        &self.0
+    }
+}
+
+impl AsRef<[u8]> for Digest {
+    fn as_ref(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl From<[u8; 32]> for Digest {
+    fn from(b: [u8; 32]) -> Digest {
+        Digest(b)
+    }
+}
+
+impl TryFrom<&[u8]> for Digest {
+    type Error = std::array::TryFromSliceError;
+    fn try_from(b: &[u8]) -> std::result::Result<Digest, Self::Error> {
+        Ok(Digest(b.try_into()?))
+    }
+}
+
+impl std::fmt::Display for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl std::fmt::Debug for Digest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Digest({})", self.to_hex())
+    }
+}
+
+impl std::str::FromStr for Digest {
+    type Err = anyhow::Error;
+    fn from_str(s: &str) -> Result<Digest> {
+        Digest::from_hex(s)
+    }
+}
+
+impl Serialize for Digest {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_hex())
+    }
+}
+
+impl<'de> Deserialize<'de> for Digest {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Digest, D::Error> {
+        let s = String::deserialize(d)?;
+        Digest::from_hex(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl postgres_types::ToSql for Digest {
+    fn to_sql(
+        &self,
+        ty: &postgres_types::Type,
+        out: &mut bytes::BytesMut,
+    ) -> std::result::Result<postgres_types::IsNull, Box<dyn std::error::Error + Sync + Send>> {
+        self.0.as_slice().to_sql(ty, out)
+    }
+    postgres_types::accepts!(BYTEA);
+    postgres_types::to_sql_checked!();
+}
+
+impl<'a> postgres_types::FromSql<'a> for Digest {
+    fn from_sql(
+        ty: &postgres_types::Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Digest, Box<dyn std::error::Error + Sync + Send>> {
+        let b = <&[u8] as postgres_types::FromSql>::from_sql(ty, raw)?;
+        Ok(Digest::try_from(b).map_err(|_| format!("a digest of {} bytes, not 32", b.len()))?)
+    }
+    postgres_types::accepts!(BYTEA);
 }
 
 /// One node of a file tree. Paths are kept by the owning [`Tree`].
@@ -50,7 +129,6 @@ mod hex_digest {
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Entry {
     File {
-        #[serde(with = "hex_digest")]
         digest: Digest,
         size: u64,
         mode: u32,
@@ -572,6 +650,21 @@ mod tests {
     use std::sync::Arc;
 
     #[test]
+    fn a_digest_encodes_itself_as_hex_and_refuses_what_is_not_one() {
+        let d = sha256(b"abc");
+        let hex = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+        assert_eq!((d.to_string(), d.to_hex()), (hex.to_string(), hex.to_string()));
+        assert_eq!(Digest::from_hex(hex).unwrap(), d);
+        assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{hex}\""));
+        assert_eq!(serde_json::from_str::<Digest>(&format!("\"{hex}\"")).unwrap(), d);
+        for bad in ["", "ba78", &hex[..63], &format!("{hex}00"), &hex.replace('b', "g")] {
+            assert!(Digest::from_hex(bad).is_err(), "{bad:?}");
+            assert!(serde_json::from_str::<Digest>(&format!("\"{bad}\"")).is_err(), "{bad:?}");
+        }
+        assert!(Digest::try_from(&[0u8; 31][..]).is_err());
+    }
+
+    #[test]
     fn resolve_path_normalizes() {
         assert_eq!(resolve_path("/", "d"), "/d");
         assert_eq!(resolve_path("/a/b", ".."), "/a");
@@ -648,7 +741,7 @@ mod tests {
         }
         let base = e.clone().seal();
         let mut next = e.clone();
-        next.tree.entries.insert("f250".into(), Entry::File { digest: [1; 32], size: 9, mode: 0o600, mtime_ns: 7 });
+        next.tree.entries.insert("f250".into(), Entry::File { digest: Digest([1; 32]), size: 9, mode: 0o600, mtime_ns: 7 });
         next.cwd = "/x".into();
         let a = next.clone().seal_from(&base);
         let b = next.seal();

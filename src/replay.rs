@@ -24,6 +24,7 @@ use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::env::Digest;
+use crate::runtime::ProgramKind;
 use crate::executor::Executor;
 
 #[derive(Clone, Debug, Default)]
@@ -240,8 +241,8 @@ async fn check(ex: &Executor, client: &Client, rec: &Recorded, against_current: 
     // Verdicts are per stage: a native stage's fuel is its wall time (not
     // deterministic by construction), so only the other stages' fuel is
     // compared when a line has one.
-    let deterministic = |t: &[crate::runtime::StageTrace]| -> i64 { t.iter().filter(|s| s.kind != "native").map(|s| s.fuel as i64).sum() };
-    let natives = rec.trace.as_ref().is_some_and(|t| t.iter().any(|s| s.kind == "native"));
+    let deterministic = |t: &[crate::runtime::StageTrace]| -> i64 { t.iter().filter(|s| s.kind != ProgramKind::Native).map(|s| s.fuel as i64).sum() };
+    let natives = rec.trace.as_ref().is_some_and(|t| t.iter().any(|s| s.kind == ProgramKind::Native));
     if natives {
         let (a, b) = (deterministic(rec.trace.as_deref().unwrap_or(&[])), deterministic(&out.trace));
         if a != b {
@@ -294,7 +295,7 @@ async fn native_refusal(client: &Client, rec: &Recorded) -> Result<Option<String
         (pin.get("kind")?.as_str()? == "native").then(|| pin.get("path")?.as_str().map(str::to_owned))?
     };
     let mut natives: Vec<(String, Option<String>)> = match &rec.trace {
-        Some(t) => t.iter().filter(|s| s.kind == "native").map(|s| (s.program.clone(), path_of(&s.program))).collect(),
+        Some(t) => t.iter().filter(|s| s.kind == ProgramKind::Native).map(|s| (s.program.clone(), path_of(&s.program))).collect(),
         None if rec.program_kind.as_deref() == Some("native") => rec.program.iter().map(|p| (p.clone(), path_of(p))).collect(),
         None => Vec::new(),
     };

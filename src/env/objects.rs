@@ -206,13 +206,13 @@ fn put_entry(buf: &mut Vec<u8>, item: &Item<'_>) {
             put_varint(buf, *mode as u64);
             put_varint(buf, zigzag(*mtime_ns));
             put_varint(buf, *size);
-            buf.extend_from_slice(digest);
+            buf.extend_from_slice(&digest[..]);
         }
         Entry::Dir { mode, mtime_ns } => {
             buf.push(KIND_DIR);
             put_varint(buf, *mode as u64);
             put_varint(buf, zigzag(*mtime_ns));
-            buf.extend_from_slice(&item.child.expect("a directory entry has its child's digest"));
+            buf.extend_from_slice(&item.child.expect("a directory entry has its child's digest")[..]);
         }
         Entry::Symlink { target } => {
             buf.push(KIND_SYMLINK);
@@ -239,7 +239,7 @@ fn node_object(children: &[ChunkRef]) -> Vec<u8> {
     put_varint(&mut buf, children.len() as u64);
     for c in children {
         put_bytes(&mut buf, c.last.as_bytes());
-        buf.extend_from_slice(&c.digest);
+        buf.extend_from_slice(&c.digest[..]);
     }
     buf
 }
@@ -843,8 +843,8 @@ mod tests {
         }
         t.entries.insert("abs".into(), Entry::Symlink { target: "/".into() });
         t.entries.insert("dangling".into(), Entry::Symlink { target: String::new() });
-        t.entries.insert("big".into(), Entry::File { digest: [7; 32], size: u64::MAX, mode: u32::MAX, mtime_ns: i64::MIN });
-        t.entries.insert("neg".into(), Entry::File { digest: [9; 32], size: 0, mode: 0, mtime_ns: i64::MAX });
+        t.entries.insert("big".into(), Entry::File { digest: Digest([7; 32]), size: u64::MAX, mode: u32::MAX, mtime_ns: i64::MIN });
+        t.entries.insert("neg".into(), Entry::File { digest: Digest([9; 32]), size: 0, mode: 0, mtime_ns: i64::MAX });
         round_trip(&t);
         // The empty tree is one empty leaf.
         let e = round_trip(&Tree::default());

@@ -64,7 +64,7 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
     let plan = {
         let mut planner = host.planner.lock().unwrap();
         for (name, kind) in &r.shell_names {
-            planner.table.entry(name.clone()).or_insert_with(|| super::plan::Pin { kind: kind.to_string(), digest: None, path: None, message: None, policy: None });
+            planner.table.entry(name.clone()).or_insert_with(|| super::plan::Pin::shell(*kind));
         }
         planner.plan(&r.limits)
     };

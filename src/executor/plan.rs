@@ -11,7 +11,7 @@ use tokio_postgres::Client;
 use super::Shared;
 use crate::env::Digest;
 use crate::runtime::native::Policy;
-use crate::runtime::Limits;
+use crate::runtime::{Limits, ProgramKind};
 
 /// What resolving a program name found (builtins and functions are the
 /// shell's, never looked up here).
@@ -21,12 +21,10 @@ pub(super) enum Resolved {
     NotFound(String),
 }
 
-/// What a program name resolved to, as a command's plan records it
-/// (`builtin` only in plans recorded before the shell had its own builtins).
+/// What a program name resolved to, as a command's plan records it.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Pin {
-    /// builtin | wasi | native | not_found
-    pub kind: String,
+    pub kind: ProgramKind,
     /// The module's sha256 (wasi).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub digest: Option<String>,
@@ -42,36 +40,31 @@ pub struct Pin {
 }
 
 impl Pin {
+    /// A name the shell itself ran (a builtin or a function): nothing to pin
+    /// but the kind.
+    pub(super) fn shell(kind: ProgramKind) -> Pin {
+        Pin { kind, digest: None, path: None, message: None, policy: None }
+    }
+
     pub(super) fn of(r: &Resolved) -> Pin {
-        let mut pin = Pin { kind: String::new(), digest: None, path: None, message: None, policy: None };
         match r {
-            Resolved::Wasi { digest, .. } => {
-                pin.kind = "wasi".into();
-                pin.digest = Some(hex::encode(digest));
-            }
+            Resolved::Wasi { digest, .. } => Pin { digest: Some(digest.to_hex()), ..Pin::shell(ProgramKind::Wasi) },
             Resolved::Native { path, policy, .. } => {
-                pin.kind = "native".into();
-                pin.path = Some(path.clone());
-                pin.policy = Some(policy.clone());
+                Pin { path: Some(path.clone()), policy: Some(policy.clone()), ..Pin::shell(ProgramKind::Native) }
             }
-            Resolved::NotFound(m) => {
-                pin.kind = "not_found".into();
-                pin.message = Some(m.clone());
-            }
+            Resolved::NotFound(m) => Pin { message: Some(m.clone()), ..Pin::shell(ProgramKind::NotFound) },
         }
-        pin
     }
 
     pub(super) fn resolved(&self, name: &str) -> Result<Resolved> {
-        Ok(match self.kind.as_str() {
-            "wasi" => {
-                let mut d = [0u8; 32];
-                hex::decode_to_slice(self.digest.as_deref().unwrap_or(""), &mut d).context("a malformed module digest in the recorded plan")?;
+        Ok(match self.kind {
+            ProgramKind::Wasi => {
+                let d = Digest::from_hex(self.digest.as_deref().unwrap_or("")).context("a malformed module digest in the recorded plan")?;
                 Resolved::Wasi { digest: d, limits: serde_json::Value::Null }
             }
             // The recorded policy; a record from before policies ran with the
             // default (most confined) one.
-            "native" => Resolved::Native {
+            ProgramKind::Native => Resolved::Native {
                 path: self.path.clone().unwrap_or_default(),
                 policy: self.policy.clone().unwrap_or_default(),
                 limits: serde_json::Value::Null,

@@ -189,13 +189,36 @@ pub struct RunOutput {
     pub trace: Vec<StageTrace>,
 }
 
+/// What a program name resolved to, as plans and traces record it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProgramKind {
+    Builtin,
+    Function,
+    Wasi,
+    Native,
+    NotFound,
+}
+
+impl ProgramKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ProgramKind::Builtin => "builtin",
+            ProgramKind::Function => "function",
+            ProgramKind::Wasi => "wasi",
+            ProgramKind::Native => "native",
+            ProgramKind::NotFound => "not_found",
+        }
+    }
+}
+
 /// One program run of a line, for the record.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StageTrace {
     pub part: usize,
     pub stage: usize,
     pub program: String,
-    pub kind: String,
+    pub kind: ProgramKind,
     pub outcome: Outcome,
     pub exit_code: i32,
     pub fuel: u64,

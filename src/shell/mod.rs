@@ -30,7 +30,7 @@ use crate::env::{self, Digest, Env, ShellState, Tree};
 use crate::runtime::line::{Budget, End, Line, PipeIo};
 use crate::runtime::vfs::{self, BlobSource, Kind, Vfs, VfsLimits};
 use crate::runtime::wasi::{Prepared, StageSpec, Stdio, WasiRuntime, SIGPIPE_STATUS};
-use crate::runtime::{Limits, Outcome, RunOutput, StageTrace};
+use crate::runtime::{Limits, Outcome, ProgramKind, RunOutput, StageTrace};
 
 /// Fuel one step of the interpreter costs (a list item, a loop test, a glob
 /// directory), and one simple command (a builtin or function call): about
@@ -346,10 +346,10 @@ pub struct Runtime<'a> {
     pub trace: Mutex<Vec<StageTrace>>,
     abort: Mutex<Option<Abort>>,
     /// The first command's expanded words, kind and module (for the record).
-    pub first: Mutex<Option<(Vec<String>, &'static str, Option<Digest>)>>,
+    pub first: Mutex<Option<(Vec<String>, ProgramKind, Option<Digest>)>>,
     pub error: Mutex<Option<String>>,
     /// Builtins and functions the line ran, by name (for the plan).
-    pub shell_names: Mutex<BTreeMap<String, &'static str>>,
+    pub shell_names: Mutex<BTreeMap<String, ProgramKind>>,
 }
 
 impl Runtime<'_> {
@@ -880,21 +880,8 @@ impl<'r> Interp<'r> {
                     if (c == 0) == until {
                         break Ok(());
                     }
-                    match self.exec_list(&w.1.list) {
-                        Ok(()) => status = self.st.last_status,
-                        Err(Ctl::Break(n)) => {
-                            status = 0;
-                            if n > 1 {
-                                break Err(Ctl::Break(n - 1));
-                            }
-                            break Ok(());
-                        }
-                        Err(Ctl::Continue(n)) => {
-                            if n > 1 {
-                                break Err(Ctl::Continue(n - 1));
-                            }
-                        }
-                        Err(e) => break Err(e),
+                    if !self.loop_pass(&w.1.list, &mut status)? {
+                        break Ok(());
                     }
                 })();
                 self.loops -= 1;
@@ -919,21 +906,8 @@ impl<'r> Interp<'r> {
                     for v in values {
                         self.charge(STEP_FUEL)?;
                         self.set_var(&f.variable_name, v)?;
-                        match self.exec_list(&f.body.list) {
-                            Ok(()) => status = self.st.last_status,
-                            Err(Ctl::Break(n)) => {
-                                status = 0;
-                                if n > 1 {
-                                    return Err(Ctl::Break(n - 1));
-                                }
-                                return Ok(());
-                            }
-                            Err(Ctl::Continue(n)) => {
-                                if n > 1 {
-                                    return Err(Ctl::Continue(n - 1));
-                                }
-                            }
-                            Err(e) => return Err(e),
+                        if !self.loop_pass(&f.body.list, &mut status)? {
+                            return Ok(());
                         }
                     }
                     Ok(())
@@ -993,9 +967,31 @@ impl<'r> Interp<'r> {
         Ok(self.st.last_status)
     }
 
+    /// One pass of a loop's body, `status` set as the loop's: Ok(true) to go
+    /// on (also after a `continue` of this loop), Ok(false) after a `break`
+    /// of this loop; a `break N`/`continue N` for outer loops goes up one.
+    fn loop_pass(&mut self, body: &ast::CompoundList, status: &mut i32) -> Result<bool, Ctl> {
+        match self.exec_list(body) {
+            Ok(()) => {
+                *status = self.st.last_status;
+                Ok(true)
+            }
+            Err(Ctl::Break(n)) => {
+                *status = 0;
+                if n > 1 {
+                    return Err(Ctl::Break(n - 1));
+                }
+                Ok(false)
+            }
+            Err(Ctl::Continue(n)) if n > 1 => Err(Ctl::Continue(n - 1)),
+            Err(Ctl::Continue(_)) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Applies redirections to this task's descriptors. Ok(Ok(saved)) to
     /// restore afterwards; Ok(Err(status)) when one failed (reported).
-    fn redirect(&mut self, rs: &[ast::IoRedirect]) -> Result<Result<[Stdio; 3], i32>, Ctl> {
+    fn redirect<'a>(&mut self, rs: impl IntoIterator<Item = &'a ast::IoRedirect>) -> Result<Result<[Stdio; 3], i32>, Ctl> {
         let saved = self.fds;
         for r in rs {
             if let Err(status) = self.redirect_one(r)? {
@@ -1197,7 +1193,7 @@ impl<'r> Interp<'r> {
         }
         if argv.is_empty() {
             // Assignments (and redirections) only: they stay in this shell.
-            let saved = match self.redirect_refs(&redirects)? {
+            let saved = match self.redirect(redirects.iter().copied())? {
                 Ok(s) => s,
                 Err(status) => return Ok(status),
             };
@@ -1218,7 +1214,7 @@ impl<'r> Interp<'r> {
             t.extend(argv.iter().map(|a| shell_words::quote(a).into_owned()));
             let _ = self.write_fd(2, format!("+ {}\n", t.join(" ")).as_bytes());
         }
-        let saved = match self.redirect_refs(&redirects)? {
+        let saved = match self.redirect(redirects.iter().copied())? {
             Ok(s) => s,
             Err(status) => {
                 self.st.last_status = status;
@@ -1232,17 +1228,6 @@ impl<'r> Interp<'r> {
         Ok(status)
     }
 
-    fn redirect_refs(&mut self, rs: &[&ast::IoRedirect]) -> Result<Result<[Stdio; 3], i32>, Ctl> {
-        let saved = self.fds;
-        for r in rs {
-            if let Err(status) = self.redirect_one(r)? {
-                self.fds = saved;
-                return Ok(Err(status));
-            }
-        }
-        Ok(Ok(saved))
-    }
-
     /// Runs a command by name: special builtin > function > builtin > program.
     pub fn invoke(&mut self, argv: Vec<String>, assigns: Vec<(String, String)>) -> Result<i32, Ctl> {
         self.charge(COMMAND_FUEL)?;
@@ -1252,22 +1237,22 @@ impl<'r> Interp<'r> {
             for (k, v) in assigns {
                 self.set_var(&k, v)?;
             }
-            self.record_first(&argv, "builtin", None);
+            self.record_first(&argv, ProgramKind::Builtin, None);
             return builtins::run(self, &argv);
         }
         if let Some(f) = self.st.functions.get(&name).cloned() {
-            self.record_first(&argv, "function", None);
+            self.record_first(&argv, ProgramKind::Function, None);
             return self.call_function(&f, argv, assigns);
         }
         if builtins::exists(&name) {
-            self.record_first(&argv, "builtin", None);
+            self.record_first(&argv, ProgramKind::Builtin, None);
             return self.with_temp_vars(assigns, |it| builtins::run(it, &argv));
         }
         self.external(argv, assigns)
     }
 
-    fn record_first(&self, argv: &[String], kind: &'static str, digest: Option<Digest>) {
-        if kind == "builtin" || kind == "function" {
+    fn record_first(&self, argv: &[String], kind: ProgramKind, digest: Option<Digest>) {
+        if matches!(kind, ProgramKind::Builtin | ProgramKind::Function) {
             let mut seen = self.rt.shell_names.lock().unwrap();
             if !seen.contains_key(&argv[0]) {
                 seen.insert(argv[0].clone(), kind);
@@ -1381,12 +1366,12 @@ impl<'r> Interp<'r> {
         let line = self.rt.line.clone();
         let (kind, end) = match &program {
             Program::NotFound(msg) => {
-                self.record_first(&argv, "not_found", None);
+                self.record_first(&argv, ProgramKind::NotFound, None);
                 let _ = self.write_fd(2, format!("{msg}\n").as_bytes());
-                ("not_found", crate::runtime::wasi::StageEnd { outcome: Outcome::NotFound, exit_code: 127, fuel: 0, message: Some(msg.clone()), cancelled: false, out_of_budget: false })
+                (ProgramKind::NotFound, crate::runtime::wasi::StageEnd { outcome: Outcome::NotFound, exit_code: 127, fuel: 0, message: Some(msg.clone()), cancelled: false, out_of_budget: false })
             }
             Program::Wasi(module) => {
-                self.record_first(&argv, "wasi", Some(module.digest));
+                self.record_first(&argv, ProgramKind::Wasi, Some(module.digest));
                 let spec = StageSpec {
                     module,
                     argv: &argv,
@@ -1395,7 +1380,7 @@ impl<'r> Interp<'r> {
                     stdin: self.fds[0],
                     stdout: self.fds[1],
                     stderr: self.fds[2],
-                    seed: stage_seed,
+                    seed: stage_seed.0,
                     memory_bytes: self.rt.limits.memory_bytes,
                 };
                 let end = self.rt.wasi.run_stage(&line, &self.rt.vfs, &spec);
@@ -1404,22 +1389,22 @@ impl<'r> Interp<'r> {
                         let _ = self.write_fd(2, format!("{}: {m}\n", argv[0]).as_bytes());
                     }
                 }
-                ("wasi", end)
+                (ProgramKind::Wasi, end)
             }
             Program::Native(native) => {
-                self.record_first(&argv, "native", None);
+                self.record_first(&argv, ProgramKind::Native, None);
                 let current = Env { cwd: self.st.cwd.clone(), vars: vars.clone(), tree: Tree::default(), shell: ShellState::default() };
                 let mut seed16 = [0u8; 16];
                 seed16.copy_from_slice(&stage_seed[..16]);
                 let cx = crate::run::PipelineCtx { wasi: self.rt.wasi, line: &line, vfs: &self.rt.vfs, blobs: &self.rt.blobs, env: &current, limits: &self.rt.limits, seed: seed16, part };
-                ("native", crate::run::run_native(&cx, native, &argv, self.task, self.fds[0], self.fds[1]))
+                (ProgramKind::Native, crate::run::run_native(&cx, native, &argv, self.task, self.fds[0], self.fds[1]))
             }
         };
         self.rt.trace.lock().unwrap().push(StageTrace {
             part,
             stage: self.stage,
             program: argv[0].clone(),
-            kind: kind.into(),
+            kind,
             outcome: end.outcome,
             exit_code: end.exit_code,
             fuel: end.fuel,
@@ -1471,7 +1456,7 @@ pub struct LineResult {
     pub program_kind: Option<&'static str>,
     pub program_digest: Option<Digest>,
     /// Builtins and functions that ran, by name: `builtin` | `function`.
-    pub shell_names: BTreeMap<String, &'static str>,
+    pub shell_names: BTreeMap<String, ProgramKind>,
 }
 
 /// Runs one command line on a thread of its own (with a stack deep enough
@@ -1675,7 +1660,7 @@ fn run_line_here(spec: &LineSpec<'_>) -> anyhow::Result<LineResult> {
                 if let Some((argv, kind, digest)) = &first {
                     result.argv = Some(argv.clone());
                     result.program = argv.first().cloned();
-                    result.program_kind = Some(kind);
+                    result.program_kind = Some(kind.as_str());
                     result.program_digest = *digest;
                 }
                 if result.program_kind == Some("not_found") {

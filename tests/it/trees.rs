@@ -29,9 +29,7 @@ async fn problems(admin: &tokio_postgres::Client) -> Vec<String> {
 }
 
 fn digest(hex_str: &str) -> Digest {
-    let mut d = [0u8; 32];
-    hex::decode_to_slice(hex_str, &mut d).unwrap();
-    d
+    Digest::from_hex(hex_str).unwrap()
 }
 
 async fn head_root(admin: &tokio_postgres::Client, session: uuid::Uuid) -> Option<Vec<u8>> {
