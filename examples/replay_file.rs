@@ -39,7 +39,7 @@ async fn main() -> anyhow::Result<()> {
         let mut config = ExecutorConfig::new(conninfo.clone());
         config.cache_dir = Some(cache.clone());
         let ex = InProcessExecutor::start(config)?;
-        let client = ShellClient::connect(&conninfo, "bench").await?;
+        let mut client = ShellClient::connect(&conninfo, "bench").await?;
         let s = client.create_session(Some("100 commands")).await?;
         let lines = [
             "echo hello",

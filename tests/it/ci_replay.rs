@@ -385,3 +385,24 @@ async fn committed_still_replays(text: &str) -> bool {
     let (_, r) = import_and_replay(&db.conninfo, text, "ci", Default::default()).await;
     r.verdict == "verified"
 }
+
+#[tokio::test]
+async fn v1_files_still_import_where_their_environments_are() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let s = record(&db).await;
+    let v1: serde_json::Value = db.admin().await.query_one("select pgshell.export_json($1)", &[&s]).await.unwrap().get(0);
+    let text = serde_json::to_string_pretty(&v1).unwrap();
+    let v = transfer::verify(text.as_bytes(), None).unwrap();
+    assert_eq!(v.format, transfer::FORMAT_V1);
+    assert!(v.notes.iter().any(|n| n.contains("no digest over the file")), "{:?}", v.notes);
+    // Into the database that holds its environments: a session that replays.
+    let (_, r) = import_and_replay(&db.conninfo, &text, "erin", Default::default()).await;
+    assert_eq!((r.verdict, r.verified), ("verified", SCRIPT.len()), "{:?}", r.first_divergence);
+    // Elsewhere: refused, saying why.
+    let other = TestDb::new().await;
+    let mut c = other.admin().await;
+    pg_shell::db::upsert_user(&c, "erin", "user", None).await.unwrap();
+    let e = transfer::import(&mut c, &v, "erin").await.err().expect("refused").to_string();
+    assert!(e.contains("environments the file names are not in this database") && e.contains(transfer::FORMAT_V2), "{e}");
+}
