@@ -130,3 +130,5 @@ end $$;
 
 -- Only the operator's connection (the CLI) imports: it has checked the file.
 revoke execute on function pgshell.import_session(bigint, bytea, jsonb) from public;
+-- Replays (the executor's replay agent too) read which commands were masked.
+grant select on pgshell.imports to pgshell_executor;

@@ -406,3 +406,52 @@ async fn v1_files_still_import_where_their_environments_are() {
     let e = transfer::import(&mut c, &v, "erin").await.err().expect("refused").to_string();
     assert!(e.contains("environments the file names are not in this database") && e.contains(transfer::FORMAT_V2), "{e}");
 }
+
+#[tokio::test]
+async fn the_cli_signs_exports_and_import_requires_the_trusted_key() {
+    use ed25519_dalek::pkcs8::{EncodePrivateKey, EncodePublicKey};
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let s = record(&db).await;
+    let key = ed25519_dalek::SigningKey::from_bytes(&[42u8; 32]);
+    let (secret, public, stranger) = (tmp("team.key"), tmp("team.pub"), tmp("other.pub"));
+    std::fs::write(&secret, key.to_pkcs8_pem(Default::default()).unwrap().as_bytes()).unwrap();
+    std::fs::write(&public, key.verifying_key().to_public_key_pem(Default::default()).unwrap()).unwrap();
+    std::fs::write(&stranger, hex::encode(ed25519_dalek::SigningKey::from_bytes(&[1u8; 32]).verifying_key().as_bytes())).unwrap();
+    let file = tmp("signed.json");
+    let out = Command::new(bin())
+        .args(["export", &s.to_string(), "--mask", "TOKEN", "--sign"])
+        .arg(&secret)
+        .arg("-o")
+        .arg(&file)
+        .env("DATABASE_URL", &db.conninfo)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let import = |key: &Path| {
+        Command::new(bin())
+            .args(["import", "--user", "frank", "--verify-key"])
+            .arg(key)
+            .arg(&file)
+            .env("DATABASE_URL", &db.conninfo)
+            .output()
+            .unwrap()
+    };
+    let out = import(&stranger);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("signed by another key"), "{stderr}");
+    let first = import(&public);
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let again = import(&public);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already imported"), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(first.stdout, again.stdout, "the same session both times");
+    let session: Uuid = String::from_utf8_lossy(&first.stdout).trim().parse().unwrap();
+    let row = db
+        .admin()
+        .await
+        .query_one("select signed_by, masks from pgshell.imports where session_id = $1", &[&session])
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Option<String>>(0), Some(hex::encode(key.verifying_key().as_bytes())));
+    assert_eq!(row.get::<_, serde_json::Value>(1), serde_json::json!(["TOKEN"]));
+}
