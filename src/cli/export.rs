@@ -39,12 +39,13 @@ pub struct Export {
 
 impl Export {
     pub async fn run(self) -> Result<u8> {
+        // A bad key is refused before anything connects.
+        let key = self.sign.as_deref().map(crate::transfer::read_signing_key).transpose()?;
         let target = self.db.resolve(false).await?;
         let client = crate::db::connect_plain(&target.conninfo).await?;
         let text = match self.format {
             Format::Json => {
-                let key = self.sign.as_deref().map(crate::transfer::read_signing_key).transpose()?;
-                let opts = crate::transfer::ExportOptions { masks: self.masks.clone(), signing_key: key };
+                let opts = crate::transfer::ExportOptions { masks: self.masks.clone(), signing_key: key.clone() };
                 let doc = crate::transfer::export(&client, self.session, &opts).await?;
                 crate::transfer::write(doc, opts.signing_key.as_ref())?
             }
