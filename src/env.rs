@@ -386,6 +386,19 @@ impl Env {
     }
 }
 
+/// The digest of `env`'s cwd, variables and shell state over a tree root
+/// already encoded (its `tree` is not looked at): what [`Env::seal`] gives
+/// when the tree encodes to `root`. For rewriting an environment's
+/// variables without its tree (masks in an export).
+pub fn digest_over_root(env: &Env, root: &Digest) -> Digest {
+    canonical_digest(env, TreeRef::Root(root))
+}
+
+/// As [`digest_over_root`] for an environment stored before 0004 (a manifest).
+pub fn digest_over_manifest(env: &Env, manifest: &Digest) -> Digest {
+    canonical_digest(env, TreeRef::Manifest(manifest))
+}
+
 enum TreeRef<'a> {
     Manifest(&'a Digest),
     Root(&'a Digest),

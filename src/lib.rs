@@ -20,3 +20,4 @@ pub mod runtime;
 pub mod services;
 pub mod shell;
 pub mod store;
+pub mod transfer;

@@ -43,7 +43,8 @@ pub struct CommandVerdict {
     pub command_id: i64,
     pub seq: i32,
     pub line: String,
-    /// verified | diverged | skipped | not_replayable
+    /// verified | diverged | skipped | not_replayable | not_comparable
+    /// (masked in the export it was imported from: not re-run)
     pub verdict: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -69,6 +70,10 @@ pub struct Report {
     pub skipped: usize,
     /// Commands with a native program not marked replay-safe: not run.
     pub not_replayable: usize,
+    /// Commands whose recorded values were masked in the export this session
+    /// was imported from (`export --mask VAR`): not run, neither verified
+    /// nor diverged; they do not change the session's verdict.
+    pub not_comparable: usize,
     pub first_divergence: Option<CommandVerdict>,
     pub results: Vec<CommandVerdict>,
     pub elapsed_ms: u64,
@@ -111,6 +116,17 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
         .await?
         .get(0);
     anyhow::ensure!(exists, "no session {session}");
+    // An imported session's masked commands (pgshell.imports, 0013).
+    let masked: Vec<i32> = client
+        .query_opt("select masked_seqs from pgshell.imports where session_id = $1", &[&session])
+        .await?
+        .map(|r| r.get(0))
+        .unwrap_or_default();
+    let masks: Vec<String> = client
+        .query_opt("select array(select jsonb_array_elements_text(masks)) from pgshell.imports where session_id = $1", &[&session])
+        .await?
+        .map(|r| r.get(0))
+        .unwrap_or_default();
     let mut report = Report {
         session_id: session,
         verdict: "verified",
@@ -119,6 +135,7 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
         diverged: 0,
         skipped: 0,
         not_replayable: 0,
+        not_comparable: 0,
         first_divergence: None,
         results: Vec::new(),
         elapsed_ms: 0,
@@ -140,11 +157,26 @@ pub async fn replay_session(ex: &Executor, client: &Client, session: Uuid, opts:
             plan: r.get(12),
             program: r.get(13),
         };
-        let v = check(ex, client, &rec, opts.against_current).await?;
+        let v = if masked.contains(&rec.seq) {
+            CommandVerdict {
+                command_id: rec.id,
+                seq: rec.seq,
+                line: rec.line.clone(),
+                verdict: "not_comparable",
+                field: None,
+                recorded: None,
+                replayed: None,
+                diff: None,
+                note: Some(format!("masked in the export ({}): not comparable", masks.join(", "))),
+            }
+        } else {
+            check(ex, client, &rec, opts.against_current).await?
+        };
         match v.verdict {
             "verified" => report.verified += 1,
             "diverged" => report.diverged += 1,
             "not_replayable" => report.not_replayable += 1,
+            "not_comparable" => report.not_comparable += 1,
             _ => report.skipped += 1,
         }
         if v.verdict != "skipped" {
@@ -384,3 +416,92 @@ async fn env_diff(ex: &Executor, client: &Client, recorded: &[u8], replayed: &Di
     Ok(out.join("\n"))
 }
 
+
+/// The report as JUnit XML: one test suite (the session, named `suite`),
+/// one test case per command (named `#seq line`); a diverged command is a
+/// failure whose message names the field and whose text is the diff; a
+/// command not re-run (not replayable, not comparable, skipped, or after the
+/// first divergence without `--continue`) is a skipped case saying why.
+pub fn junit(r: &Report, suite: &str, lines: &[(i32, String)]) -> String {
+    let mut cases = String::new();
+    let (mut failures, mut skipped) = (0, 0);
+    let by_seq: std::collections::HashMap<i32, &CommandVerdict> = r.results.iter().map(|v| (v.seq, v)).collect();
+    for (seq, line) in lines {
+        let name = xml_escape(&format!("#{seq} {line}"));
+        cases.push_str(&format!("    <testcase classname=\"{}\" name=\"{name}\"", xml_escape(suite)));
+        match by_seq.get(seq) {
+            Some(v) if v.verdict == "verified" => cases.push_str("/>\n"),
+            Some(v) if v.verdict == "diverged" => {
+                failures += 1;
+                let field = v.field.as_deref().unwrap_or("");
+                let message = format!("diverged at #{seq}: {field} differs");
+                let mut body = format!(
+                    "command #{seq}: {line}\nfield: {field}\nrecorded: {}\nreplayed: {}\n",
+                    v.recorded.as_deref().unwrap_or(""),
+                    v.replayed.as_deref().unwrap_or("")
+                );
+                if let Some(d) = &v.diff {
+                    body.push_str(d);
+                }
+                cases.push_str(&format!(
+                    ">\n      <failure type=\"diverged\" message=\"{}\">{}</failure>\n    </testcase>\n",
+                    xml_escape(&message),
+                    xml_text(&body)
+                ));
+            }
+            other => {
+                skipped += 1;
+                let why = match other {
+                    Some(v) => format!("{}: {}", v.verdict, v.note.as_deref().unwrap_or("")),
+                    None => "not re-run: the replay stopped at the first divergence (pass --continue to run every command)".into(),
+                };
+                cases.push_str(&format!(">\n      <skipped message=\"{}\"/>\n    </testcase>\n", xml_escape(&why)));
+            }
+        }
+    }
+    let secs = r.elapsed_ms as f64 / 1000.0;
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"pg_shell replay\" tests=\"{n}\" failures=\"{failures}\" skipped=\"{skipped}\" time=\"{secs:.3}\">\n  <testsuite name=\"{s}\" tests=\"{n}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{secs:.3}\">\n{cases}  </testsuite>\n</testsuites>\n",
+        n = lines.len(),
+        s = xml_escape(suite),
+    )
+}
+
+/// Text for XML 1.0 attributes and content: the five special characters
+/// escaped (line breaks too in attributes), characters XML cannot carry
+/// shown as `\\u{..}`.
+fn xml_escape(s: &str) -> String {
+    escape(s, true)
+}
+
+fn xml_text(s: &str) -> String {
+    escape(s, false)
+}
+
+fn escape(s: &str, attr: bool) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            '\n' | '\t' if !attr => out.push(c),
+            '\n' => out.push_str("&#10;"),
+            '\t' => out.push_str("&#9;"),
+            '\r' => out.push_str("&#13;"),
+            c if (c as u32) < 0x20 || c == '\u{FFFE}' || c == '\u{FFFF}' => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn xml_escape_keeps_xml_well_formed() {
+        assert_eq!(super::xml_escape("a<b>&\"'\u{1}\n"), "a&lt;b&gt;&amp;&quot;&apos;\\u{1}&#10;");
+    }
+}

@@ -1,4 +1,5 @@
-//! `pg_shell export`: a session as JSON (schema pg_shell.session.v1) or as an
+//! `pg_shell export`: a session as JSON (schema pg_shell.session.v2, which
+//! `pg_shell import` and `replay --file` read; see src/transfer.rs) or as an
 //! asciicast v2 recording.
 
 use std::io::Write;
@@ -25,20 +26,31 @@ pub struct Export {
     /// Write to this file instead of stdout.
     #[arg(long, short = 'o')]
     pub output: Option<std::path::PathBuf>,
+    /// Mask this variable's values everywhere they were recorded (repeatable);
+    /// the mask is recorded in the file and replay reports the commands
+    /// concerned as not comparable (json only).
+    #[arg(long = "mask", value_name = "VAR")]
+    pub masks: Vec<String>,
+    /// Sign the file with this Ed25519 private key (PKCS#8 PEM, as `openssl
+    /// genpkey -algorithm ed25519` writes it, or 64 hex digits) (json only).
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<std::path::PathBuf>,
 }
 
 impl Export {
     pub async fn run(self) -> Result<u8> {
+        // A bad key is refused before anything connects.
+        let key = self.sign.as_deref().map(crate::transfer::read_signing_key).transpose()?;
         let target = self.db.resolve(false).await?;
         let client = crate::db::connect_plain(&target.conninfo).await?;
         let text = match self.format {
             Format::Json => {
-                let row = client.query_one("select pgshell.export_json($1)", &[&self.session]).await?;
-                let v: Option<serde_json::Value> = row.get(0);
-                let v = v.with_context(|| format!("no session {}", self.session))?;
-                serde_json::to_string_pretty(&v)? + "\n"
+                let opts = crate::transfer::ExportOptions { masks: self.masks.clone(), signing_key: key.clone() };
+                let doc = crate::transfer::export(&client, self.session, &opts).await?;
+                crate::transfer::write(doc, opts.signing_key.as_ref())?
             }
             Format::Asciicast => {
+                anyhow::ensure!(self.masks.is_empty() && self.sign.is_none(), "--mask and --sign apply to the json format only");
                 let row = client.query_one("select pgshell.export_asciicast($1)", &[&self.session]).await?;
                 let v: Option<String> = row.get(0);
                 v.with_context(|| format!("no session {}", self.session))?

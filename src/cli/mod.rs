@@ -4,6 +4,7 @@
 mod audit;
 mod executor;
 mod export;
+mod import;
 mod init;
 mod program;
 mod replay;
@@ -48,6 +49,8 @@ pub enum Command {
     Replay(replay::Replay),
     /// Export a session as JSON or asciicast v2.
     Export(export::Export),
+    /// Load an exported session (JSON) as a new session of yours, checking its digests.
+    Import(import::Import),
     /// Verify, list or anchor the audit log.
     Audit(audit::Audit),
     /// Serve the SQL API over HTTP as PostgREST does, and the web UI.
@@ -67,6 +70,7 @@ impl Command {
             Command::Serve(c) => c.run().await,
             Command::Replay(c) => c.run().await,
             Command::Export(c) => c.run().await,
+            Command::Import(c) => c.run().await,
             Command::Audit(c) => c.run().await,
         }
     }

@@ -1,5 +1,8 @@
 //! `pg_shell replay`: re-execute a recorded session and verify it, play it
 //! back as it was recorded, or serve replays requested through the API.
+//! `--file FILE` replays an exported session: imported (into a throwaway
+//! PostgreSQL when no database is configured, removed before exiting),
+//! replayed, exit 0 verified / 1 diverged / 2 could not run.
 
 use std::io::Write;
 use std::time::Duration;
@@ -9,7 +12,7 @@ use clap::Args;
 use uuid::Uuid;
 
 use super::executor::{shutdown_signal, ExecutorArgs};
-use super::DbArgs;
+use super::{DbArgs, UserArg};
 use crate::replay::{replay_session, ReplayOptions, Report};
 
 #[derive(Args, Debug)]
@@ -18,8 +21,22 @@ pub struct Replay {
     pub db: DbArgs,
     #[command(flatten)]
     pub executor: ExecutorArgs,
+    #[command(flatten)]
+    pub user: UserArg,
     /// The session to replay.
     pub session: Option<Uuid>,
+    /// Replay an exported session file (`pg_shell export SESSION -o FILE`):
+    /// imported as the --user's, into a throwaway PostgreSQL unless a
+    /// database is configured. Exit 0 verified, 1 diverged, 2 could not run.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["session", "playback", "daemon"])]
+    pub file: Option<std::path::PathBuf>,
+    /// With --file: require the file to be signed by this Ed25519 public key.
+    #[arg(long, value_name = "KEYFILE", requires = "file")]
+    pub verify_key: Option<std::path::PathBuf>,
+    /// Also write the verdict to FILE: `--report junit FILE` (JUnit XML, a
+    /// test case per command) or `--report json FILE`; repeatable.
+    #[arg(long, num_args = 2, value_names = ["FORMAT", "FILE"])]
+    pub report: Vec<String>,
     /// First command (its seq number in the session).
     #[arg(long)]
     pub from: Option<i32>,
@@ -52,6 +69,16 @@ pub struct Replay {
 
 impl Replay {
     pub async fn run(self) -> Result<u8> {
+        if let Some(file) = self.file.clone() {
+            return Ok(match self.replay_file(&file).await {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("pg_shell: could not run the replay of {}: {e:#}", file.display());
+                    2
+                }
+            });
+        }
+        let reports = report_targets(&self.report)?;
         let target = self.db.resolve(false).await?;
         let client = crate::db::connect_plain(&target.conninfo).await?;
         if self.daemon {
@@ -92,8 +119,141 @@ impl Replay {
         } else {
             print_report(&report)?;
         }
+        let lines: Vec<(i32, String)> = client
+            .query("select seq, line from pgshell.commands where session_id = $1 order by seq", &[&session])
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+        let meta = serde_json::json!({ "session": session });
+        write_reports(&reports, &report, &format!("session {session}"), &lines, meta)?;
         Ok(if report.verdict == "verified" { 0 } else { 1 })
     }
+
+    /// `--file`: verify, import, replay, report; the throwaway cluster (if
+    /// one was started) is stopped and removed when this returns, error or not.
+    async fn replay_file(&self, file: &std::path::Path) -> Result<u8> {
+        let reports = report_targets(&self.report)?;
+        let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+        let key = self.verify_key.as_deref().map(crate::transfer::read_verifying_key).transpose()?;
+        let verified = crate::transfer::verify(&bytes, key.as_ref())?;
+        for n in &verified.notes {
+            eprintln!("pg_shell: note: {n}");
+        }
+        let (conninfo, cluster) = match self.db.explicit() {
+            Some(c) => (c, None),
+            None => {
+                let c = tokio::task::spawn_blocking(crate::pgcluster::throwaway)
+                    .await?
+                    .context("starting a throwaway PostgreSQL (set DATABASE_URL to use your own)")?;
+                eprintln!("pg_shell: replaying in a throwaway PostgreSQL in {} (removed at exit)", c.root().display());
+                (c.connection_string("postgres"), Some(c))
+            }
+        };
+        let user = self.user.name();
+        super::prepare_local_user(&conninfo, &user).await?;
+        let mut client = crate::db::connect_plain(&conninfo).await?;
+        if cluster.is_some() {
+            crate::db::register_bundled(&mut client, false).await.context("registering the bundled programs")?;
+        }
+        let imported = crate::transfer::import(&mut client, &verified, &user).await?;
+        if !self.against_current {
+            let missing = crate::transfer::missing_modules(&client, &verified.doc).await?;
+            if !missing.is_empty() {
+                let list: Vec<String> = missing
+                    .iter()
+                    .map(|(d, names, seqs)| {
+                        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                        let seqs: Vec<String> = seqs.iter().map(|s| format!("#{s}")).collect();
+                        format!("{} (module {}…, commands {})", names.join("/"), &d[..12], seqs.join(" "))
+                    })
+                    .collect();
+                anyhow::bail!(
+                    "the recorded plan pins modules this database does not have: {}; they were recorded by another build \
+                     of pg_shell or registered by hand. Replay with --against-current to resolve programs by name in this build",
+                    list.join("; ")
+                );
+            }
+        }
+        let ex = crate::executor::Executor::new(self.executor.config(conninfo.clone())?)?;
+        let opts = ReplayOptions { from_seq: self.from, to_seq: self.to, keep_going: self.keep_going, against_current: self.against_current };
+        let report = tokio::select! {
+            r = replay_session(&ex, &client, imported.session, &opts) => r?,
+            _ = shutdown_signal() => anyhow::bail!("interrupted"),
+        };
+        if self.json {
+            println!("{}", serde_json::to_string_pretty(&report)?);
+        } else {
+            print_report(&report)?;
+        }
+        let lines: Vec<(i32, String)> = verified.doc["commands"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| (c["seq"].as_i64().unwrap_or(0) as i32, c["line"].as_str().unwrap_or("").to_string()))
+            .collect();
+        let suite = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "session".into());
+        let code = match report.verdict {
+            "verified" => 0,
+            "diverged" => 1,
+            _ => 2,
+        };
+        let meta = serde_json::json!({
+            "file": file.display().to_string(),
+            "file_sha256": hex::encode(verified.file_sha256),
+            "format": verified.format,
+            "signed_by": verified.signed_by,
+            "source_session": verified.doc["session"]["id"],
+            "session": imported.session,
+            "against_current": self.against_current,
+            "exit_code": code,
+        });
+        write_reports(&reports, &report, &suite, &lines, meta)?;
+        drop(ex);
+        drop(client);
+        drop(cluster);
+        Ok(code)
+    }
+}
+
+#[derive(Debug)]
+enum ReportFormat {
+    Junit,
+    Json,
+}
+
+/// `--report FORMAT FILE` pairs, checked before anything runs.
+fn report_targets(v: &[String]) -> Result<Vec<(ReportFormat, std::path::PathBuf)>> {
+    v.chunks(2)
+        .map(|p| {
+            let f = match p[0].as_str() {
+                "junit" => ReportFormat::Junit,
+                "json" => ReportFormat::Json,
+                other => bail!("--report {other}: the formats are junit and json"),
+            };
+            Ok((f, std::path::PathBuf::from(&p[1])))
+        })
+        .collect()
+}
+
+fn write_reports(
+    targets: &[(ReportFormat, std::path::PathBuf)],
+    report: &Report,
+    suite: &str,
+    lines: &[(i32, String)],
+    mut meta: serde_json::Value,
+) -> Result<()> {
+    for (f, path) in targets {
+        let text = match f {
+            ReportFormat::Junit => crate::replay::junit(report, suite, lines),
+            ReportFormat::Json => {
+                meta["replay"] = serde_json::to_value(report)?;
+                serde_json::to_string_pretty(&meta)? + "\n"
+            }
+        };
+        std::fs::write(path, text).with_context(|| format!("writing the {f:?} report to {}", path.display()))?;
+    }
+    Ok(())
 }
 
 fn print_report(r: &Report) -> Result<()> {
@@ -114,8 +274,8 @@ fn print_report(r: &Report) -> Result<()> {
     }
     writeln!(
         out,
-        "{}: {} of {} commands verified, {} diverged, {} not replayable (native), {} skipped ({} ms)",
-        r.verdict, r.verified, r.commands, r.diverged, r.not_replayable, r.skipped, r.elapsed_ms
+        "{}: {} of {} commands verified, {} diverged, {} not replayable (native), {} not comparable (masked), {} skipped ({} ms)",
+        r.verdict, r.verified, r.commands, r.diverged, r.not_replayable, r.not_comparable, r.skipped, r.elapsed_ms
     )?;
     Ok(())
 }

@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod browser;
+mod ci_replay;
 mod cli;
 mod conformance;
 mod core;
