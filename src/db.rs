@@ -67,6 +67,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (8, "0008_native_security", include_str!("../sql/migrations/0008_native_security.sql")),
     (9, "0009_login_security", include_str!("../sql/migrations/0009_login_security.sql")),
     (10, "0010_audit_v2", include_str!("../sql/migrations/0010_audit_v2.sql")),
+    (11, "0011_operations", include_str!("../sql/migrations/0011_operations.sql")),
     (13, "0013_import", include_str!("../sql/migrations/0013_import.sql")),
 ];
 
@@ -216,6 +217,9 @@ pub struct NativeOptions {
     pub host_view: bool,
     /// It keeps the host's network (no network namespace).
     pub network: bool,
+    /// A command it ran in may run again after its executor died (otherwise
+    /// the rescue records the command as lost).
+    pub retry_safe: bool,
 }
 
 /// Allow-lists a native binary with the operator's choices; re-registering
@@ -224,12 +228,12 @@ pub async fn register_native_with(client: &Client, name: &str, path: &str, o: &N
     anyhow::ensure!(path.starts_with('/'), "a native program needs an absolute path, got {path:?}");
     client
         .execute(
-            "insert into pgshell.programs (name, kind, native_path, allow_env, replay_safe, host_view, network)
-             values ($1, 'native', $2, $3, $4, $5, $6)
+            "insert into pgshell.programs (name, kind, native_path, allow_env, replay_safe, host_view, network, retry_safe)
+             values ($1, 'native', $2, $3, $4, $5, $6, $7)
              on conflict (name) do update set kind = 'native', native_path = excluded.native_path, module_digest = null,
                  allow_env = excluded.allow_env, replay_safe = excluded.replay_safe,
-                 host_view = excluded.host_view, network = excluded.network",
-            &[&name, &path, &o.allow_env, &o.replay_safe, &o.host_view, &o.network],
+                 host_view = excluded.host_view, network = excluded.network, retry_safe = excluded.retry_safe",
+            &[&name, &path, &o.allow_env, &o.replay_safe, &o.host_view, &o.network, &o.retry_safe],
         )
         .await
         .with_context(|| format!("allow-listing {path} as {name}"))?;
@@ -238,8 +242,8 @@ pub async fn register_native_with(client: &Client, name: &str, path: &str, o: &N
             "select pgshell.audit('program.registered', null, null,
                  jsonb_build_object('programs', array[$1::text], 'kind', 'native', 'path', $2::text,
                                     'allow_env', $3::text[], 'replay_safe', $4::boolean,
-                                    'host_view', $5::boolean, 'network', $6::boolean))",
-            &[&name, &path, &o.allow_env, &o.replay_safe, &o.host_view, &o.network],
+                                    'host_view', $5::boolean, 'network', $6::boolean, 'retry_safe', $7::boolean))",
+            &[&name, &path, &o.allow_env, &o.replay_safe, &o.host_view, &o.network, &o.retry_safe],
         )
         .await?;
     Ok(())

@@ -241,7 +241,7 @@ fn hex_bytes<const N: usize>(h: &str, what: &str) -> Result<[u8; N]> {
 }
 
 fn digest_of(h: &str, what: &str) -> Result<Digest> {
-    hex_bytes::<32>(h, what)
+    hex_bytes::<32>(h, what).map(Digest)
 }
 
 /// Every blob, tree object and environment hashes to its digest, every

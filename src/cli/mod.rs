@@ -6,6 +6,7 @@ mod executor;
 mod export;
 mod import;
 mod init;
+pub mod ops;
 mod program;
 mod replay;
 mod run;
@@ -55,6 +56,10 @@ pub enum Command {
     Audit(audit::Audit),
     /// Serve the SQL API over HTTP as PostgREST does, and the web UI.
     Serve(serve::Serve),
+    /// Maintenance: hand back what dead executors held, close idle sessions, apply retention.
+    Cleanup(ops::Cleanup),
+    /// Print usage metrics (a table, or CSV rows with --csv).
+    Monitor(ops::Monitor),
 }
 
 impl Command {
@@ -72,6 +77,8 @@ impl Command {
             Command::Export(c) => c.run().await,
             Command::Import(c) => c.run().await,
             Command::Audit(c) => c.run().await,
+            Command::Cleanup(c) => c.run().await,
+            Command::Monitor(c) => c.run().await,
         }
     }
 }

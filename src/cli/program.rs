@@ -36,6 +36,10 @@ pub enum ProgramAction {
         /// It keeps the host's network (no network namespace).
         #[arg(long)]
         network: bool,
+        /// A command it ran in may run again after its executor died
+        /// (otherwise such a command is recorded as lost, never run twice).
+        #[arg(long)]
+        retry_safe: bool,
     },
     /// Register a WASI module file under one or more program names.
     AddWasi {
@@ -61,7 +65,7 @@ impl ProgramCmd {
                         "select name, kind::text, enabled, coalesce(native_path, encode(module_digest, 'hex')),
                                 concat_ws(' ', case when array_length(allow_env, 1) > 0 then '--allow-env ' || array_to_string(allow_env, ',') end,
                                           case when replay_safe then '--replay-safe' end, case when host_view then '--host-view' end,
-                                          case when network then '--network' end)
+                                          case when network then '--network' end, case when retry_safe then '--retry-safe' end)
                          from pgshell.programs order by name",
                         &[],
                     )
@@ -85,7 +89,7 @@ impl ProgramCmd {
                 crate::db::register_native(&client, &name, &path).await?;
                 println!("allow-listed {path} as {name}");
             }
-            ProgramAction::Add { name, path, allow_env, replay_safe, host_view, network } => {
+            ProgramAction::Add { name, path, allow_env, replay_safe, host_view, network, retry_safe } => {
                 if !std::path::Path::new(&path).is_absolute() {
                     bail!("the path must be absolute");
                 }
@@ -98,7 +102,7 @@ impl ProgramCmd {
                         bail!("--allow-env {v:?}: a variable name, or a prefix ending in '*'");
                     }
                 }
-                let o = crate::db::NativeOptions { allow_env, replay_safe, host_view, network };
+                let o = crate::db::NativeOptions { allow_env, replay_safe, host_view, network, retry_safe };
                 crate::db::register_native_with(&client, &name, &path, &o).await?;
                 println!("allow-listed {path} as {name}");
             }

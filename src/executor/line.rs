@@ -32,7 +32,13 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
         shared: s.clone(),
         client: client.clone(),
         handle: tokio::runtime::Handle::current(),
-        claimed: ClaimedInfo { session_id: c.session_id, seq: c.seq, session_limits: c.session_limits.clone(), rerun: c.rerun },
+        claimed: ClaimedInfo {
+            session_id: c.session_id,
+            seq: c.seq,
+            session_limits: c.session_limits.clone(),
+            rerun: c.rerun,
+            live_claim: (live && !c.rerun).then_some((c.id, c.token)),
+        },
         planner: Mutex::new(Planner::new(pinned.as_ref().and_then(|p| p.programs.clone()))),
         pinned,
         legacy_used: Mutex::new(false),
@@ -95,6 +101,8 @@ struct ClaimedInfo {
     session_limits: serde_json::Value,
     /// A replay's re-run (native programs run only if replay-safe).
     rerun: bool,
+    /// The queued command's id and claim token, when this is its live run.
+    live_claim: Option<(i64, uuid::Uuid)>,
 }
 
 /// What the interpreter asks of the database, answered on its thread by
@@ -143,6 +151,12 @@ impl shell::Host for ExecHost {
             Resolved::Wasi { digest, .. } => self.module(digest),
             Resolved::Native { path, policy, .. } => {
                 let refusal = self.handle.block_on(super::plan::replay_refusal(&self.client, self.claimed.rerun, name, &path))?;
+                // Before a native program may act outside pg_shell, the
+                // command is marked, so a rescue does not run it twice
+                // (unless the operator marked the program retry-safe).
+                if let (None, Some((id, token))) = (&refusal, self.claimed.live_claim) {
+                    self.handle.block_on(self.client.execute("select pgshell.native_started($1, $2, $3)", &[&id, &token, &name]))?;
+                }
                 Ok(match refusal {
                     Some(msg) => Program::NotFound(msg),
                     None => Program::Native(crate::runtime::native::Program { path: path.into(), policy }),

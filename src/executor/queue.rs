@@ -22,6 +22,12 @@ use super::{hostname_string, Claimed, Completion, Finished, Shared};
 use crate::env::{Digest, SealedEnv};
 use crate::runtime::Outcome;
 
+/// The longest gap between heartbeats. The cleanup pass judges an executor
+/// dead after `executor_dead_after_ms` (10 s by default: three missed beats)
+/// and every executor runs a pass on each beat, so what a dead executor held
+/// is handed back within 10 + 3 s of its last beat.
+pub const HEARTBEAT_MAX: Duration = Duration::from_secs(3);
+
 /// A connection that reconnects on demand after the database went away.
 pub(super) struct Db {
     pub(super) conninfo: String,
@@ -122,12 +128,13 @@ pub(super) async fn listen(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) 
     }
 }
 
-/// Renews leases every third of the lease; picks up cancellations too, and
+/// Renews leases every third of the lease (at most [`HEARTBEAT_MAX`] apart,
+/// so a dead executor is noticed soon); picks up cancellations too, and
 /// early when a `pg_shell_cancel` notification asks it to look (at most
 /// every [`CANCEL_CHECK_SPACING`], so a flood of notifications costs one
 /// query per spacing).
 pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool>) {
-    let every = s.config.lease / 3;
+    let every = (s.config.lease / 3).min(HEARTBEAT_MAX);
     let mut next_beat = tokio::time::Instant::now() + every;
     loop {
         let full = tokio::select! {
@@ -157,9 +164,12 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
                     tracing::debug!(chains = anchored, "anchored audit chains");
                 }
             }
-            let deleted = crate::services::retention::run_once(&client).await?;
-            if deleted > 0 {
-                tracing::info!(sessions = deleted, "retention deleted closed sessions");
+            // Dead executors on any host, idle sessions, retention.
+            if full {
+                let done = crate::services::cleanup::run_once(&client, 100).await?;
+                if !done.is_empty() {
+                    tracing::info!(?done, "cleanup pass");
+                }
             }
             anyhow::Ok(())
         }

@@ -3,6 +3,6 @@
 //! pass and returns what it did, so tests call a pass instead of sleeping.
 
 pub mod anchor;
+pub mod cleanup;
 pub mod replay_agent;
 pub mod rescue;
-pub mod retention;

@@ -13,6 +13,7 @@ mod core;
 mod fuzz;
 mod gateway;
 mod language;
+mod operations;
 mod pipes;
 mod posix;
 mod queue;

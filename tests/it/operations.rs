@@ -1,0 +1,242 @@
+//! Operations: the cleanup pass (dead executors on any host, idle sessions,
+//! retention with holds) and the metrics, against a real database.
+
+use std::time::{Duration, Instant};
+
+use crate::support::{assert_refused, TestDb};
+use pg_shell::db::NativeOptions;
+
+async fn problems(db: &TestDb) -> Vec<String> {
+    let c = db.admin().await;
+    c.query("select problem from pgshell.audit_problems(100)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+}
+
+async fn set(db: &TestDb, name: &str, value: &str) {
+    db.admin()
+        .await
+        .execute("update pgshell.settings set value = $2::text::jsonb where name = $1", &[&name, &value])
+        .await
+        .unwrap();
+}
+
+/// A "ghost" executor on another host claims every queued command and then
+/// never beats again: what a machine that lost power leaves behind.
+async fn ghost_claims(db: &TestDb) -> Vec<(i64, uuid::Uuid)> {
+    let c = db.admin().await;
+    c.execute("select pgshell.register_executor('ghost', 'another-host', 1, 'test', 4)", &[]).await.unwrap();
+    let rows = c.query("select id, claim_token from pgshell.claim('ghost', 30000, 10)", &[]).await.unwrap();
+    rows.iter().map(|r| (r.get(0), r.get(1))).collect()
+}
+
+#[tokio::test]
+async fn a_command_held_by_a_dead_executor_on_another_host_is_rescued_within_15_s() {
+    let mut db = TestDb::new().await;
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let id = u.client.submit(s, "echo rescued").await.unwrap();
+    let held = ghost_claims(&db).await;
+    assert_eq!(held.iter().map(|h| h.0).collect::<Vec<_>>(), vec![id]);
+    let died = Instant::now();
+    // Default settings: a 30 s lease, executor_dead_after_ms = 10 s; the
+    // live executor (this host) runs the cleanup pass on its heartbeats.
+    db.start_executor();
+    let c = u.client.wait(id, Duration::from_secs(40)).await.unwrap();
+    let took = died.elapsed();
+    assert_eq!((c.stdout(), c.outcome()), ("rescued\n", "exited"));
+    assert!(took < Duration::from_secs(15), "rescued after {took:?}; the stated bound is 15 s (the lease alone is 30 s)");
+    assert!(took >= Duration::from_secs(10), "rescued after {took:?}, before the executor could be judged dead");
+    println!("rescued a command of a dead executor on another host after {:.1} s", took.as_secs_f64());
+    let admin = db.admin().await;
+    let events: Vec<String> = admin
+        .query("select event from pgshell.audit_log where command_id = $1 or details->>'executor' = 'ghost' order by id", &[&id])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    for e in ["command.claimed", "executor.dead", "command.released", "command.rescued", "command.completed"] {
+        assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
+    }
+    let attempt: i32 = admin.query_one("select attempt from pgshell.commands where id = $1", &[&id]).await.unwrap().get(0);
+    assert_eq!(attempt, 2);
+    // The ghost's late completion is refused by the claim token.
+    let (_, token) = held[0];
+    let stopped: bool = admin.query_one("select stopped_at is not null from pgshell.executors where id = 'ghost'", &[]).await.unwrap().get(0);
+    assert!(stopped);
+    let still: i64 = admin.query_one("select count(*) from pgshell.commands where claim_token = $1", &[&token]).await.unwrap().get(0);
+    assert_eq!(still, 0, "the dead executor's claim is void");
+    assert_eq!(problems(&db).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn a_native_program_not_marked_retry_safe_is_never_run_twice() {
+    let db = TestDb::new().await;
+    let admin = db.admin().await;
+    pg_shell::db::register_native_with(&admin, "necho", "/bin/echo", &NativeOptions::default()).await.unwrap();
+    pg_shell::db::register_native_with(&admin, "recho", "/bin/echo", &NativeOptions { retry_safe: true, ..Default::default() })
+        .await
+        .unwrap();
+    let mut u = db.user("alice").await;
+    let (s1, s2, s3) = (u.session().await, u.session().await, u.session().await);
+    let unsafe_id = u.client.submit(s1, "necho once").await.unwrap();
+    let safe_id = u.client.submit(s2, "recho again").await.unwrap();
+    let wasi_id = u.client.submit(s3, "echo x | wc -c").await.unwrap();
+    let held = ghost_claims(&db).await;
+    assert_eq!(held.len(), 3);
+    // The ghost started the native programs (as the executor marks before
+    // it spawns one), then died.
+    for (id, token) in &held {
+        let program = if *id == unsafe_id { "necho" } else { "recho" };
+        if *id != wasi_id {
+            admin.execute("select pgshell.native_started($1, $2, $3)", &[id, token, &program]).await.unwrap();
+        }
+    }
+    set(&db, "executor_dead_after_ms", "200").await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let r = pg_shell::services::cleanup::run_once(&admin, 100).await.unwrap();
+    assert_eq!((r.dead_executors, r.released, r.lost), (1, 2, 1), "{r:?}");
+    // A second agent running at the same time finds nothing left to do.
+    assert!(pg_shell::services::cleanup::run_once(&admin, 100).await.unwrap().is_empty());
+    let mut db = db;
+    db.start_executor();
+    let lost = u.client.wait(unsafe_id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!((lost.outcome(), lost.exit_code), ("lost", Some(137)));
+    assert!(lost.error.as_deref().unwrap_or("").contains("not marked retry-safe"), "{:?}", lost.error);
+    let again = u.client.wait(safe_id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!((again.stdout(), again.outcome()), ("again\n", "exited"));
+    let wasi = u.client.wait(wasi_id, Duration::from_secs(30)).await.unwrap();
+    assert_eq!((wasi.stdout(), wasi.outcome()), ("2\n", "exited"));
+    assert_eq!(problems(&db).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn idle_sessions_close_and_their_owner_reopens_them() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let mut mallory = db.user("mallory").await;
+    let idle = u.session().await;
+    assert_eq!(u.run(idle, "echo before").await.stdout(), "before\n");
+    let admin = db.admin().await;
+    // 0.00002 days = 1.7 s of idleness.
+    set(&db, "session_idle_days", "0.00002").await;
+    tokio::time::sleep(Duration::from_millis(2200)).await;
+    let busy = u.session().await;
+    // (The executor's heartbeats run the same pass; whichever runs first closes it.)
+    pg_shell::services::cleanup::run_once(&admin, 100).await.unwrap();
+    let reason: Option<String> = admin
+        .query_one("select max(details->>'reason') from pgshell.audit_log where session_id = $1 and event = 'session.closed'", &[&idle])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(reason.as_deref(), Some("idle"));
+    let closed: bool = admin.query_one("select closed_at is not null from pgshell.sessions where id = $1", &[&idle]).await.unwrap().get(0);
+    assert!(closed);
+    let open: bool = admin.query_one("select closed_at is null from pgshell.sessions where id = $1", &[&busy]).await.unwrap().get(0);
+    assert!(open, "a session created a moment ago is not idle");
+    assert!(u.client.submit(idle, "echo after").await.is_err(), "a closed session takes no commands");
+    // Only the owner may reopen it.
+    assert_refused(mallory.client.raw().execute("select api.reopen_session($1)", &[&idle]).await);
+    u.client.raw().execute("select api.reopen_session($1)", &[&idle]).await.unwrap();
+    assert_eq!(u.run(idle, "echo after").await.stdout(), "after\n");
+    let _ = &mut mallory;
+    assert_eq!(problems(&db).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn retention_deletes_old_closed_sessions_but_keeps_held_ones() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let admin = db.admin().await;
+    pg_shell::db::upsert_user(&admin, "audrey", "auditor", None).await.unwrap();
+    let auditor = pg_shell::client::ShellClient::connect(&db.conninfo, "audrey").await.unwrap();
+    let (gone, kept) = (u.session().await, u.session().await);
+    for s in [gone, kept] {
+        assert_eq!(u.run(s, "echo data > f && cat f").await.stdout(), "data\n");
+        u.client.raw().execute("select api.close_session($1)", &[&s]).await.unwrap();
+    }
+    // A user may not hold a session, even their own; an auditor may.
+    assert_refused(u.client.raw().execute("select api.hold_session($1)", &[&kept]).await);
+    auditor.raw().execute("select api.hold_session($1)", &[&kept]).await.unwrap();
+    set(&db, "retention_days", "0.00001").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // (The executor's heartbeats run the same pass; whichever runs first deletes.)
+    pg_shell::services::cleanup::run_once(&admin, 100).await.unwrap();
+    let left: Vec<uuid::Uuid> =
+        admin.query("select id from pgshell.sessions order by id", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(left, vec![kept]);
+    let commands: i64 = admin.query_one("select count(*) from pgshell.commands where session_id = $1", &[&gone]).await.unwrap().get(0);
+    assert_eq!(commands, 0);
+    assert_eq!(problems(&db).await, Vec::<String>::new(), "the tombstone and the hold verify");
+    // Released, it goes at the next pass.
+    auditor.raw().execute("select api.hold_session($1, false)", &[&kept]).await.unwrap();
+    pg_shell::services::cleanup::run_once(&admin, 100).await.unwrap();
+    let left: i64 = admin.query_one("select count(*) from pgshell.sessions", &[]).await.unwrap().get(0);
+    assert_eq!(left, 0);
+    let events: Vec<String> = admin
+        .query("select event from pgshell.audit_log where session_id = $1 order by id", &[&kept])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(events.ends_with(&["session.held".into(), "session.released".into(), "session.deleted".into()]), "{events:?}");
+    assert_eq!(problems(&db).await, Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn metrics_count_what_the_database_holds() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    for line in ["echo a", "echo b", "true | false", "nosuchprogram"] {
+        u.run(s, line).await;
+    }
+    let admin = db.admin().await;
+    let ms = pg_shell::cli::ops::metrics(&admin, Duration::from_secs(3600)).await.unwrap();
+    let get = |name: &str, label: Option<(&str, &str)>| -> Option<f64> {
+        ms.iter()
+            .find(|m| m.name == name && label.is_none_or(|(k, v)| m.labels.get(k).and_then(|x| x.as_str()) == Some(v)))
+            .map(|m| m.value)
+    };
+    let exited: i64 = admin
+        .query_one("select count(*) from pgshell.commands where outcome = 'exited'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(get("commands_total", Some(("outcome", "exited"))), Some(exited as f64));
+    assert_eq!(get("commands_total", Some(("outcome", "not_found"))), Some(1.0));
+    assert_eq!(get("commands_by_program_total", Some(("program", "echo"))), Some(2.0));
+    assert_eq!(get("queue_depth", None), Some(0.0));
+    assert_eq!(get("executors_active", None), Some(1.0));
+    assert!(get("command_run_seconds", Some(("stat", "p95"))).unwrap() >= get("command_run_seconds", Some(("stat", "p50"))).unwrap());
+    let fuel: i64 = admin.query_one("select coalesce(sum(fuel_consumed), 0)::int8 from pgshell.commands", &[]).await.unwrap().get(0);
+    assert_eq!(get("user_fuel_total", Some(("user", "alice"))), Some(fuel as f64));
+    let text = pg_shell::cli::ops::prometheus(&ms);
+    assert!(text.contains("pg_shell_commands_total{outcome=\"not_found\"} 1\n"), "{text}");
+
+    // The CLI appends CSV: a header once, a row per metric per round.
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("m.csv");
+    for _ in 0..2 {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_pg_shell"))
+            .args(["monitor", "--csv", csv.to_str().unwrap()])
+            .env("DATABASE_URL", &db.conninfo)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let text = std::fs::read_to_string(&csv).unwrap();
+    assert_eq!(text.lines().filter(|l| *l == "time,metric,labels,value").count(), 1, "{text}");
+    assert_eq!(text.lines().filter(|l| l.contains(",queue_depth,,0")).count(), 2, "{text}");
+    // A bad duration is refused with a clear message, before any work.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pg_shell"))
+        .args(["cleanup", "--every", "5 parsecs"])
+        .env("DATABASE_URL", &db.conninfo)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown unit"), "{}", String::from_utf8_lossy(&out.stderr));
+}
