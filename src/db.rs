@@ -67,6 +67,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (8, "0008_native_security", include_str!("../sql/migrations/0008_native_security.sql")),
     (9, "0009_login_security", include_str!("../sql/migrations/0009_login_security.sql")),
     (10, "0010_audit_v2", include_str!("../sql/migrations/0010_audit_v2.sql")),
+    (12, "0012_postgrest", include_str!("../sql/migrations/0012_postgrest.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,

@@ -14,6 +14,7 @@ mod gateway;
 mod language;
 mod pipes;
 mod posix;
+mod postgrest;
 mod queue;
 mod replay;
 mod robustness;
