@@ -481,7 +481,7 @@ fn find_proc(
         rest == required
     };
     let single_unnamed = |r: &Routine| -> bool {
-        post && r.params.len() == 1 && {
+        post && r.params.len() == 1 && r.params[0].name.is_empty() && {
             let t = r.params[0].type_sql.as_str();
             match kind {
                 BodyKind::Json | BodyKind::None => is_json_type(t),
