@@ -488,6 +488,17 @@ mod tests {
     }
 
     #[test]
+    fn postgrest_v13_settings() {
+        let file = "server-cors-allowed-origins = \"http://localhost:8080/, https://app.example\"\ndb-tx-end = \"rollback-allow-override\"\n";
+        let c = cfg(Some(file), &[("PGRST_OPENAPI_MODE", "disabled"), ("PGRST_DB_PREPARED_STATEMENTS", "false")]).unwrap();
+        assert_eq!(c.cors_allowed_origins, ["http://localhost:8080", "https://app.example"]);
+        assert_eq!((c.tx_end.as_str(), c.openapi_mode.as_str()), ("rollback-allow-override", "disabled"));
+        assert!(cfg(None, &[("PGRST_DB_TX_END", "sometimes")]).is_err());
+        assert!(cfg(None, &[("PGRST_OPENAPI_MODE", "all")]).is_err());
+        assert!(cfg(None, &[("PGRST_DB_PREPARED_STATEMENTS", "maybe")]).is_err());
+    }
+
+    #[test]
     fn file_then_env() {
         let file = r#"
             # a PostgREST config

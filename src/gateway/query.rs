@@ -626,7 +626,7 @@ mod tests {
         let bad = ReadPlan::parse(&pairs("select=id;drop")).unwrap();
         let mut b = Builder { columns: &cols, types: &types, binds: &mut binds, relation: "f" };
         assert_eq!(b.select(&bad).unwrap_err().code, "42703");
-        let bad = ReadPlan::parse(&pairs("select=id::int);drop")).unwrap();
+        let bad = ReadPlan::parse(&pairs("select=id::int;drop")).unwrap();
         assert_eq!(b.select(&bad).unwrap_err().code, "42704");
         assert_eq!(ReadPlan::parse(&pairs("id=John")).unwrap_err().code, "PGRST100");
         assert!(is_filter_value("not.eq.1") && is_filter_value("fts(english).x") && !is_filter_value("John") && !is_filter_value("eq"));

@@ -1160,6 +1160,8 @@ mod tests {
             retset: false,
             returns: Returns::Scalar,
             volatility: Volatility::Volatile,
+            columns: Vec::new(),
+            return_type: "integer".into(),
         })
     }
 
@@ -1185,16 +1187,30 @@ mod tests {
     #[test]
     fn statement_text_holds_no_request_data() {
         let r = routine(&[("a", "integer", false), ("b", "text", true)]);
+        let none = ReadPlan::default();
+        let all = RowRange { offset: 0, limit: None };
+        let types = Default::default();
         let args = Args::Text(vec![("a".into(), "1); drop table x; --".into())]);
-        let (sql, binds) = build_call(&r, CallKind::Named, &args, &Output::Json, None);
-        assert_eq!(sql, "select to_json(\"api\".\"f\"(\"a\" := $1::text::integer))::text");
-        assert_eq!(binds.len(), 1);
-        let (sql, _) = build_call(&r, CallKind::Named, &Args::Json(r#"{"a": 1, "b": "x'"}"#.into()), &Output::Json, None);
+        let (sql, binds, _) = build_call(&r, CallKind::Named, &args, &Output::Json, &none, all, false, &types).unwrap();
         assert_eq!(
             sql,
-            "with pgrst_args as (select * from json_to_record($1::text::json) as _(\"a\" integer, \"b\" text)) \
-             select to_json(\"api\".\"f\"(\"a\" := (select \"a\" from pgrst_args), \"b\" := (select \"b\" from pgrst_args)))::text"
+            "with pgrst_source as (select \"pgrst_call\".* from \"api\".\"f\"(\"a\" := $1::text::integer) \"pgrst_call\"(\"f\") where true) \
+             select coalesce((json_agg(_r.\"f\") -> 0)::text, 'null'), count(*)::int8, null::int8 from (select \"pgrst_call\".* from pgrst_source \"pgrst_call\") _r"
         );
+        assert_eq!(binds, [Bind::Text("1); drop table x; --".into())]);
+        let body = Args::Json(r#"{"a": 1, "b": "x'"}"#.into());
+        let (sql, binds, _) = build_call(&r, CallKind::Named, &body, &Output::Json, &none, all, false, &types).unwrap();
+        assert!(sql.starts_with(
+            "with pgrst_args as (select * from json_to_record($1::text::json) as _(\"a\" integer, \"b\" text)), \
+             pgrst_source as (select \"pgrst_call\".* from \"api\".\"f\"(\"a\" := (select \"a\" from pgrst_args), \"b\" := (select \"b\" from pgrst_args))"
+        ), "{sql}");
+        assert_eq!(binds.len(), 1);
+        // Repeated values for an array parameter: one text[] bind.
+        let arr = routine(&[("xs", "integer[]", false)]);
+        let args = Args::Text(vec![("xs".into(), "1".into()), ("xs".into(), "2".into())]);
+        let (sql, binds, _) = build_call(&arr, CallKind::Named, &args, &Output::Json, &none, all, false, &types).unwrap();
+        assert!(sql.contains("\"xs\" := $1::text[]::integer[]"), "{sql}");
+        assert_eq!(binds, [Bind::TextArray(vec!["1".into(), "2".into()])]);
     }
 
     #[test]
