@@ -1,5 +1,26 @@
 // pg_shell's page script (no inline code: the page's CSP forbids it).
 "use strict";
+// The API's base URL: <meta name="pg-shell-api">, or ?api=... when it names
+// this page's own host (e.g. page on localhost:8080, API on localhost:3000);
+// a link cannot point the page at someone else's server. Empty: same origin.
+var apiBase = (function () {
+  var meta = document.querySelector('meta[name="pg-shell-api"]');
+  var base = (meta && meta.content) || "";
+  var q = new URLSearchParams(location.search).get("api");
+  if (q) {
+    try { if (new URL(q).hostname === location.hostname) base = q; } catch (_) { /* not a URL */ }
+  }
+  if (base && !/\/$/.test(base)) base += "/";
+  return base;
+})();
+if (apiBase) {
+  htmx.config.selfRequestsOnly = false;
+  htmx.config.withCredentials = true;
+  document.body.addEventListener("htmx:configRequest", function (e) {
+    var p = e.detail.path;
+    if (!/^[a-z][a-z0-9+.-]*:/i.test(p) && p.indexOf("//") !== 0) e.detail.path = apiBase + p.replace(/^\//, "");
+  });
+}
 // The log-in form answers 429 (too many failures) and 503 (busy) with the form
 // and its message: show it, as for a wrong password.
 document.body.addEventListener("htmx:beforeSwap", function (e) {

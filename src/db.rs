@@ -68,6 +68,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (9, "0009_login_security", include_str!("../sql/migrations/0009_login_security.sql")),
     (10, "0010_audit_v2", include_str!("../sql/migrations/0010_audit_v2.sql")),
     (11, "0011_operations", include_str!("../sql/migrations/0011_operations.sql")),
+    (12, "0012_postgrest", include_str!("../sql/migrations/0012_postgrest.sql")),
     (13, "0013_import", include_str!("../sql/migrations/0013_import.sql")),
 ];
 

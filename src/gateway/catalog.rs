@@ -50,6 +50,15 @@ pub struct Param {
     pub has_default: bool,
 }
 
+/// A result column of a function (OUT / TABLE parameters, or the attributes
+/// of its composite return type).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Column {
+    pub name: String,
+    /// `format_type()`, qualified unless in pg_catalog.
+    pub type_sql: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct Routine {
     pub schema: String,
@@ -59,6 +68,10 @@ pub struct Routine {
     pub retset: bool,
     pub returns: Returns,
     pub volatility: Volatility,
+    /// Result columns, in order (empty for scalars and bare `record`).
+    pub columns: Vec<Column>,
+    /// `format_type()` of the return type.
+    pub return_type: String,
 }
 
 impl Routine {
@@ -83,6 +96,8 @@ pub struct Catalog {
     pub roles: HashMap<String, RoleInfo>,
     /// The pre-request function to call, if any.
     pub pre_request: Option<QualifiedName>,
+    /// pg_catalog's type names: the only types a `::cast` in `select` may name.
+    pub type_names: std::collections::HashSet<String>,
 }
 
 impl Catalog {
@@ -102,7 +117,11 @@ select n.nspname::text, p.proname::text, p.pronargs::int4, p.pronargdefaults::in
        coalesce(p.proargmodes::text[], '{}')::text[],
        array(select format_type(u.t, null) from unnest(p.proargtypes::oid[]) with ordinality u(t, i) order by u.i)::text[],
        t.typtype::text, t.typname::text,
-       coalesce((select b.typname::text from pg_type b where b.oid = t.typbasetype), '')
+       coalesce((select b.typname::text from pg_type b where b.oid = t.typbasetype), ''),
+       array(select format_type(u.t, null) from unnest(coalesce(p.proallargtypes, p.proargtypes::oid[])) with ordinality u(t, i) order by u.i)::text[],
+       array(select a.attname::text from pg_attribute a where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped order by a.attnum)::text[],
+       array(select format_type(a.atttypid, a.atttypmod) from pg_attribute a where a.attrelid = t.typrelid and a.attnum > 0 and not a.attisdropped order by a.attnum)::text[],
+       format_type(p.prorettype, null)
 from pg_proc p
 join pg_namespace n on n.oid = p.pronamespace
 join pg_type t on t.oid = p.prorettype
@@ -115,6 +134,8 @@ with recursive m(oid) as (
     select a.roleid from pg_auth_members a join m on a.member = m.oid)
 select r.rolname::text, r.rolsuper, (r.oid in (select oid from m)) and not r.rolsuper and not r.rolcanlogin
 from pg_roles r";
+
+const TYPES_SQL: &str = "select typname::text from pg_type where typnamespace = 'pg_catalog'::regnamespace and typtype in ('b', 'd', 'e', 'r', 'm') and typname !~ '^_' and typname !~ '^pg_'";
 
 const PRE_REQUEST_SQL: &str = "
 select exists (select 1 from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -187,9 +208,10 @@ impl CatalogCache {
                 exists.then(|| q.clone())
             }
         };
+        let type_names = tx.query(TYPES_SQL, &[]).await?.iter().map(|r| r.get::<_, String>(0)).collect();
         tx.commit().await?;
         tracing::debug!(functions = routines.len(), "schema cache loaded");
-        Ok(Arc::new(Catalog { routines, roles, pre_request }))
+        Ok(Arc::new(Catalog { routines, roles, pre_request, type_names }))
     }
 
     /// LISTENs on `channel` and reloads on PostgREST's payloads, reconnecting
@@ -272,7 +294,24 @@ fn routine_from_row(row: &tokio_postgres::Row) -> Routine {
         });
         k += 1;
     }
+    let all_types: Vec<String> = row.get(12);
+    let mut columns: Vec<Column> = Vec::new();
+    for (i, mode) in modes.iter().enumerate() {
+        if matches!(mode.as_str(), "o" | "b" | "t") {
+            if let (Some(name), Some(t)) = (names.get(i), all_types.get(i)) {
+                columns.push(Column { name: name.clone(), type_sql: t.clone() });
+            }
+        }
+    }
     let typtype: String = row.get(9);
+    if typtype == "c" {
+        let an: Vec<String> = row.get(13);
+        let at: Vec<String> = row.get(14);
+        columns = an.into_iter().zip(at).map(|(name, type_sql)| Column { name, type_sql }).collect();
+    } else if typtype != "p" {
+        // One OUT parameter: the function returns that scalar.
+        columns.clear();
+    }
     let typname: String = row.get(10);
     let basetype: String = row.get(11);
     let returns = match (typtype.as_str(), typname.as_str()) {
@@ -286,7 +325,7 @@ fn routine_from_row(row: &tokio_postgres::Row) -> Routine {
         "s" => Volatility::Stable,
         _ => Volatility::Volatile,
     };
-    Routine { schema: row.get(0), name: row.get(1), params, retset: row.get(4), returns, volatility }
+    Routine { schema: row.get(0), name: row.get(1), params, retset: row.get(4), returns, volatility, columns, return_type: row.get(15) }
 }
 
 /// `type/subtype`, as RFC 6838 allows them in a domain name (or `*/*`).

@@ -74,6 +74,15 @@ pub struct GatewayConfig {
     pub body_limit: usize,
     /// Serve html/ from this directory instead of the copy built into the binary.
     pub html_dir: Option<PathBuf>,
+    /// db-tx-end: commit (default), commit-allow-override, rollback, rollback-allow-override.
+    pub tx_end: String,
+    /// server-cors-allowed-origins: origins allowed cross-origin, with credentials.
+    /// Empty: no CORS headers at all (PostgREST's default allows every origin; see docs/postgrest.md).
+    pub cors_allowed_origins: Vec<String>,
+    /// openapi-mode: follow-privileges (default), ignore-privileges, disabled.
+    pub openapi_mode: String,
+    /// openapi-server-proxy-uri: the API's public URL in the OpenAPI document.
+    pub openapi_server_proxy_uri: Option<String>,
     /// Peers whose X-Forwarded-For / -Proto / -Host are believed (PG_SHELL_TRUSTED_PROXIES).
     /// From anyone else those headers are replaced by what the connection says.
     pub trusted_proxies: Vec<Cidr>,
@@ -139,6 +148,10 @@ impl GatewayConfig {
             statement_timeout: Duration::from_secs(10),
             body_limit: 1 << 20,
             html_dir: None,
+            tx_end: "commit".into(),
+            cors_allowed_origins: Vec::new(),
+            openapi_mode: "follow-privileges".into(),
+            openapi_server_proxy_uri: None,
             trusted_proxies: Vec::new(),
         }
     }
@@ -245,6 +258,30 @@ impl GatewayConfig {
         }
         if let Some(s) = get("db-pool-acquisition-timeout", &[]) {
             c.pool_timeout = Duration::from_secs_f64(positive_seconds(&s, "PGRST_DB_POOL_ACQUISITION_TIMEOUT")?);
+        }
+        if let Some(s) = get("db-tx-end", &[]) {
+            let s = s.trim().to_string();
+            if !["commit", "commit-allow-override", "rollback", "rollback-allow-override"].contains(&s.as_str()) {
+                bail!("PGRST_DB_TX_END must be commit, commit-allow-override, rollback or rollback-allow-override, got {s:?}");
+            }
+            c.tx_end = s;
+        }
+        if let Some(s) = get("server-cors-allowed-origins", &[]) {
+            c.cors_allowed_origins = split_list(&s).into_iter().map(|o| o.trim_end_matches('/').to_string()).collect();
+        }
+        if let Some(s) = get("openapi-mode", &[]) {
+            let s = s.trim().to_string();
+            if !["follow-privileges", "ignore-privileges", "disabled"].contains(&s.as_str()) {
+                bail!("PGRST_OPENAPI_MODE must be follow-privileges, ignore-privileges or disabled, got {s:?}");
+            }
+            c.openapi_mode = s;
+        }
+        if let Some(s) = get("openapi-server-proxy-uri", &[]) {
+            c.openapi_server_proxy_uri = Some(s.trim().to_string()).filter(|s| !s.is_empty());
+        }
+        if let Some(s) = get("db-prepared-statements", &[]) {
+            // Statements are always prepared (cached per connection); false is accepted and documented.
+            parse_bool(&s).context("PGRST_DB_PREPARED_STATEMENTS")?;
         }
         let host = get("server-host", &[]);
         let port = get("server-port", &[]);
@@ -448,6 +485,17 @@ mod tests {
         assert_eq!(c.statement_timeout, Duration::from_secs(10));
         assert_eq!(c.body_limit, 1 << 20);
         assert!(c.jwt_secret.is_none());
+    }
+
+    #[test]
+    fn postgrest_v13_settings() {
+        let file = "server-cors-allowed-origins = \"http://localhost:8080/, https://app.example\"\ndb-tx-end = \"rollback-allow-override\"\n";
+        let c = cfg(Some(file), &[("PGRST_OPENAPI_MODE", "disabled"), ("PGRST_DB_PREPARED_STATEMENTS", "false")]).unwrap();
+        assert_eq!(c.cors_allowed_origins, ["http://localhost:8080", "https://app.example"]);
+        assert_eq!((c.tx_end.as_str(), c.openapi_mode.as_str()), ("rollback-allow-override", "disabled"));
+        assert!(cfg(None, &[("PGRST_DB_TX_END", "sometimes")]).is_err());
+        assert!(cfg(None, &[("PGRST_OPENAPI_MODE", "all")]).is_err());
+        assert!(cfg(None, &[("PGRST_DB_PREPARED_STATEMENTS", "maybe")]).is_err());
     }
 
     #[test]

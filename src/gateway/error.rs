@@ -19,6 +19,8 @@ pub struct ErrorBody {
     pub details: Option<String>,
     pub hint: Option<String>,
     pub headers: Vec<(HeaderName, HeaderValue)>,
+    /// The reason phrase of a `RAISE SQLSTATE 'PGRST'` status_text.
+    pub status_text: Option<String>,
 }
 
 impl std::ops::Deref for ApiError {
@@ -36,7 +38,7 @@ impl std::ops::DerefMut for ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> ApiError {
-        ApiError::from_body(ErrorBody { status, code: code.into(), message: message.into(), details: None, hint: None, headers: Vec::new() })
+        ApiError::from_body(ErrorBody { status, code: code.into(), message: message.into(), details: None, hint: None, headers: Vec::new(), status_text: None })
     }
 
     fn from_body(b: ErrorBody) -> ApiError {
@@ -84,6 +86,7 @@ impl ApiError {
             details: db.detail().map(str::to_string),
             hint: db.hint().map(str::to_string),
             headers: Vec::new(),
+            status_text: None,
         });
         if status == StatusCode::UNAUTHORIZED {
             err = err.header(header::WWW_AUTHENTICATE, "Bearer");
@@ -114,6 +117,9 @@ impl IntoResponse for ApiError {
         }
         for (k, v) in e.headers {
             h.append(k, v);
+        }
+        if let Some(t) = e.status_text.as_deref().and_then(|t| hyper::ext::ReasonPhrase::try_from(t.as_bytes().to_vec()).ok()) {
+            resp.extensions_mut().insert(t);
         }
         resp
     }
@@ -192,7 +198,9 @@ fn raise_pgrst(message: &str, detail: Option<&str>) -> ApiError {
         details: msg.get("details").and_then(text_of),
         hint: msg.get("hint").and_then(text_of),
         headers: Vec::new(),
+        status_text: None,
     });
+    err.status_text = det.get("status_text").and_then(Value::as_str).map(str::to_string);
     if let Some(h) = det["headers"].as_object() {
         for (k, v) in h {
             if let (Ok(name), Some(v)) = (HeaderName::from_bytes(k.as_bytes()), v.as_str()) {

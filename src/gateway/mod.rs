@@ -33,6 +33,8 @@ mod catalog;
 mod config;
 mod error;
 pub mod jwt;
+mod openapi;
+mod query;
 mod rpc;
 mod static_files;
 
@@ -200,6 +202,7 @@ impl Gateway {
             .route("/healthz", get(healthz))
             .route("/rpc/{*name}", any(rpc))
             .fallback(static_files)
+            .layer(axum::middleware::from_fn_with_state(app.clone(), cors))
             .with_state(app.clone());
         tracing::info!(addr = %listener.local_addr()?, schemas = ?app.config.schemas, "gateway listening");
         let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
@@ -216,8 +219,72 @@ async fn rpc(State(app): State<Arc<App>>, ConnectInfo(peer): ConnectInfo<SocketA
 }
 
 async fn static_files(State(app): State<Arc<App>>, req: Request) -> Response {
+    if req.uri().path() == "/" && matches!(*req.method(), axum::http::Method::GET | axum::http::Method::HEAD) && openapi::wanted(req.headers()) {
+        let head = req.method() == axum::http::Method::HEAD;
+        let mut resp = match openapi::serve(app, req.headers().clone()).await {
+            Ok(r) => r,
+            Err(e) => e.into_response(),
+        };
+        if head {
+            rpc::strip_body_for_head(&mut resp);
+        }
+        return resp;
+    }
     let mut resp = static_files::serve(app.config.html_dir.as_deref(), req.method(), req.uri().path()).await;
     secure_html(resp.headers_mut());
+    resp
+}
+
+/// The request's Origin when server-cors-allowed-origins lists it (compared
+/// without case and a trailing slash): the origin the gateway vouches for, in
+/// `request.cors_origin`, and the only one CORS headers are sent to.
+pub(crate) fn vouched_origin(config: &GatewayConfig, headers: &axum::http::HeaderMap) -> Option<String> {
+    let origin = headers.get(header::ORIGIN)?.to_str().ok()?.trim();
+    let o = origin.trim_end_matches('/');
+    config.cors_allowed_origins.iter().any(|a| a.eq_ignore_ascii_case(o)).then(|| origin.to_string())
+}
+
+const CORS_METHODS: &str = "GET, POST, PATCH, PUT, DELETE, OPTIONS, HEAD";
+const CORS_HEADERS: &str = "Authorization, Content-Type, Accept, Accept-Language, Content-Language";
+const CORS_EXPOSE: &str = "Content-Encoding, Content-Location, Content-Range, Content-Type, Date, Location, Server, \
+    Transfer-Encoding, Range-Unit, Content-Profile, Preference-Applied, Proxy-Status";
+
+/// CORS as PostgREST's middleware does it, for the origins of
+/// server-cors-allowed-origins only: a preflight (OPTIONS with
+/// Access-Control-Request-Method) is answered here; every other response to
+/// such an origin carries Access-Control-Allow-Origin and -Credentials.
+async fn cors(State(app): State<Arc<App>>, req: Request, next: axum::middleware::Next) -> Response {
+    use axum::http::HeaderValue;
+    let allowed = vouched_origin(&app.config, req.headers());
+    let preflight = req.method() == axum::http::Method::OPTIONS && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let add = |h: &mut axum::http::HeaderMap, origin: &str| {
+        if let Ok(v) = HeaderValue::from_str(origin) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, v);
+            h.insert(header::ACCESS_CONTROL_ALLOW_CREDENTIALS, HeaderValue::from_static("true"));
+            h.append(header::VARY, HeaderValue::from_static("Origin"));
+        }
+    };
+    if let (true, Some(origin)) = (preflight, &allowed) {
+        let mut allow_headers = CORS_HEADERS.to_string();
+        if let Some(r) = req.headers().get(header::ACCESS_CONTROL_REQUEST_HEADERS).and_then(|v| v.to_str().ok()) {
+            allow_headers = format!("{r}, {allow_headers}");
+        }
+        let mut resp = StatusCode::OK.into_response();
+        let h = resp.headers_mut();
+        add(h, origin);
+        h.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(CORS_METHODS));
+        if let Ok(v) = HeaderValue::from_str(&allow_headers) {
+            h.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, v);
+        }
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("86400"));
+        return resp;
+    }
+    let mut resp = next.run(req).await;
+    if let Some(origin) = &allowed {
+        let h = resp.headers_mut();
+        add(h, origin);
+        h.insert(header::ACCESS_CONTROL_EXPOSE_HEADERS, HeaderValue::from_static(CORS_EXPOSE));
+    }
     resp
 }
 

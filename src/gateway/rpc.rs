@@ -36,15 +36,14 @@ use tokio_postgres::types::ToSql;
 
 use super::catalog::{Catalog, Returns, Routine, Volatility};
 use super::error::ApiError;
+use super::query::{self, Bind, ReadPlan, RESERVED};
 use super::{jwt, App};
-
-/// Query-string keys PostgREST reserves; they never name arguments.
-const RESERVED: &[&str] = &["select", "columns", "order", "limit", "offset", "on_conflict", "and", "or", "not.and", "not.or"];
 
 const SETTINGS_SQL: &str = "select set_config('statement_timeout', $1, true), set_config('search_path', $2, true), \
     set_config('role', $3, true), set_config('request.jwt.claims', $4, true), set_config('request.method', $5, true), \
     set_config('request.path', $6, true), set_config('request.headers', $7, true), set_config('request.cookies', $8, true), \
-    set_config('response.headers', '', true), set_config('response.status', '', true)";
+    set_config('response.headers', '', true), set_config('response.status', '', true), \
+    set_config('request.cors_origin', $9, true)";
 
 const RESPONSE_GUCS_SQL: &str =
     "select nullif(current_setting('response.headers', true), ''), nullif(current_setting('response.status', true), '')";
@@ -62,9 +61,24 @@ pub async fn handle(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request
     };
     super::secure_html(resp.headers_mut());
     if head {
-        *resp.body_mut() = Body::empty();
+        strip_body_for_head(&mut resp);
     }
     resp
+}
+
+/// HEAD: no body, but the length the GET would have had (never a made-up 0).
+pub(crate) fn strip_body_for_head(resp: &mut Response) {
+    use axum::body::HttpBody as _;
+    let len = resp.body().size_hint().exact();
+    *resp.body_mut() = Body::empty();
+    match len {
+        Some(n) if n > 0 => {
+            resp.headers_mut().insert(header::CONTENT_LENGTH, HeaderValue::from(n));
+        }
+        _ => {
+            resp.headers_mut().remove(header::CONTENT_LENGTH);
+        }
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -78,7 +92,8 @@ enum BodyKind {
 
 /// The arguments as they came.
 enum Args {
-    /// Query string or form values: each bound as text and cast.
+    /// Query string or form values, repeats kept (array and VARIADIC
+    /// parameters take them all, others the last): bound as text and cast.
     Text(Vec<(String, String)>),
     /// A JSON body: bound once as json.
     Json(String),
@@ -86,17 +101,109 @@ enum Args {
     Bytes1(Vec<u8>),
 }
 
-struct Auth {
-    role: String,
+pub(crate) struct Auth {
+    pub role: String,
     claims: Map<String, Value>,
-    authenticated: bool,
+    pub authenticated: bool,
+}
+
+/// `Prefer` as PostgREST v13 reads it.
+#[derive(Debug, Default)]
+struct Prefs {
+    count_exact: bool,
+    strict: bool,
+    minimal: bool,
+    tx: Option<&'static str>,
+    invalid: Vec<String>,
+}
+
+fn parse_prefer(headers: &HeaderMap) -> Prefs {
+    let mut p = Prefs::default();
+    let mut seen = Vec::new();
+    for item in headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')) {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let (k, v) = item.split_once('=').map(|(k, v)| (k.trim(), v.trim())).unwrap_or((item, ""));
+        // The first of each preference wins, as in PostgREST.
+        if seen.contains(&k.to_string()) {
+            continue;
+        }
+        seen.push(k.to_string());
+        match (k, v) {
+            ("handling", "strict") => p.strict = true,
+            ("handling", "lenient") => {}
+            ("count", "exact") => p.count_exact = true,
+            // Valid in v13, not applied here (docs/postgrest.md).
+            ("count", "planned" | "estimated") | ("timezone", _) | ("missing", "default") | ("max-affected", _) => {}
+            ("resolution", "merge-duplicates" | "ignore-duplicates") => {}
+            ("return", "minimal") => p.minimal = true,
+            ("return", "representation" | "headers-only") => {}
+            ("tx", "commit") => p.tx = Some("commit"),
+            ("tx", "rollback") => p.tx = Some("rollback"),
+            _ => p.invalid.push(item.to_string()),
+        }
+    }
+    p
+}
+
+/// db-tx-end: how the transaction ends, and whether `Prefer: tx` may change it.
+fn tx_end(setting: &str, prefs: &Prefs) -> (&'static str, bool) {
+    let (default, overridable) = match setting {
+        "rollback" => ("rollback", false),
+        "commit-allow-override" => ("commit", true),
+        "rollback-allow-override" => ("rollback", true),
+        _ => ("commit", false),
+    };
+    match prefs.tx {
+        Some(t) if overridable => (t, true),
+        _ => (default, false),
+    }
+}
+
+/// The rows asked for: the intersection of `offset`/`limit`, the Range
+/// header (GET and HEAD only, as in PostgREST) and db-max-rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct RowRange {
+    offset: i64,
+    limit: Option<i64>,
+}
+
+fn row_range(headers: &HeaderMap, read: bool, plan: &ReadPlan, max_rows: Option<i64>) -> Result<RowRange, ApiError> {
+    let mut lower = plan.offset.unwrap_or(0);
+    let mut upper: Option<i64> = plan.limit.map(|l| lower + l - 1);
+    if read {
+        if let Some(h) = headers.get(header::RANGE).and_then(|v| v.to_str().ok()) {
+            let spec = h.trim().strip_prefix("items=").unwrap_or(h.trim());
+            let bad = || {
+                ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", "Requested range not satisfiable")
+                    .details("The Range header must be items lower-upper with lower <= upper")
+            };
+            let (a, b) = spec.split_once('-').ok_or_else(bad)?;
+            let a: i64 = a.trim().parse().map_err(|_| bad())?;
+            let b: Option<i64> = if b.trim().is_empty() { None } else { Some(b.trim().parse().map_err(|_| bad())?) };
+            if b.is_some_and(|b| b < a) || a < 0 {
+                return Err(bad());
+            }
+            lower = lower.max(a);
+            upper = match (upper, b) {
+                (Some(x), Some(y)) => Some(x.min(y)),
+                (x, y) => x.or(y),
+            };
+        }
+    }
+    if let Some(m) = max_rows {
+        upper = Some(upper.map_or(lower + m - 1, |u| u.min(lower + m - 1)));
+    }
+    Ok(RowRange { offset: lower, limit: upper.map(|u| (u - lower + 1).max(0)) })
 }
 
 async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Result<Response, ApiError> {
     let (parts, body) = req.into_parts();
     let origin = client_origin(&app.config.trusted_proxies, peer.ip(), &parts.headers);
     let post = match parts.method {
-        Method::GET | Method::HEAD => false,
+        Method::GET | Method::HEAD | Method::OPTIONS => false,
         Method::POST => true,
         ref m => return Err(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "PGRST101", format!("Cannot use the {m} method on RPC"))),
     };
@@ -106,6 +213,7 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
 
     // Profile: Accept-Profile for reads, Content-Profile for POST.
     let profile_header = if post { "content-profile" } else { "accept-profile" };
+    let profile_sent = parts.headers.contains_key(profile_header);
     let schema = match parts.headers.get(profile_header) {
         Some(v) => {
             let s = v.to_str().unwrap_or_default().trim().to_string();
@@ -118,11 +226,35 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
         None => config.schemas[0].clone(),
     };
 
+    if parts.method == Method::OPTIONS {
+        // PostgREST: 200 with the methods the function allows (CORS headers are added in mod.rs).
+        let mut catalog = app.catalog.get();
+        if catalog.lookup(&schema, &fname).is_empty() {
+            catalog = app.catalog.refresh_after(Instant::now()).await.map_err(|e| cache_error(&e))?;
+        }
+        let found = catalog.lookup(&schema, &fname);
+        if found.is_empty() {
+            return Err(no_rpc(&catalog, &schema, &fname, &BTreeSet::new(), BodyKind::None, false));
+        }
+        let allow = if found.iter().all(|r| r.volatility == Volatility::Volatile) { "OPTIONS,POST" } else { "OPTIONS,GET,HEAD,POST" };
+        return Ok((StatusCode::OK, [(header::ALLOW, allow)]).into_response());
+    }
+
+    let prefs = parse_prefer(&parts.headers);
+    if prefs.strict && !prefs.invalid.is_empty() {
+        return Err(ApiError::new(StatusCode::BAD_REQUEST, "PGRST122", "Invalid preferences given with handling=strict")
+            .details(format!("Invalid preferences: {}", prefs.invalid.join(", "))));
+    }
+
     let mut catalog = app.catalog.get();
     let auth = authenticate(&app, &parts.headers, &mut catalog).await?;
 
-    // Arguments.
-    let (kind, args, keys) = if post {
+    // Arguments, and the query string's grammar (on POST all of it; on GET
+    // the reserved keys and the values that read as filters).
+    let query_pairs: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let (kind, args, keys, grammar) = if post {
         let kind = body_kind(&parts.headers)?;
         let limit = config.body_limit;
         if parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok()).is_some_and(|n| n > limit as u64) {
@@ -135,7 +267,7 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
                 ApiError::invalid_body(format!("Could not read the request body: {e}"))
             }
         })?;
-        match kind {
+        let (kind, args, keys) = match kind {
             BodyKind::Json | BodyKind::None => {
                 let text = if bytes.iter().all(u8::is_ascii_whitespace) { "{}".to_string() } else {
                     String::from_utf8(bytes.to_vec()).map_err(|_| ApiError::invalid_body("Empty or invalid json"))?
@@ -148,7 +280,7 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
                 (BodyKind::Json, Args::Json(text), keys)
             }
             BodyKind::Form => {
-                let pairs = dedup(form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect());
+                let pairs: Vec<(String, String)> = form_urlencoded::parse(&bytes).map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
                 let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
                 (kind, Args::Text(pairs), keys)
             }
@@ -157,25 +289,23 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
                 (kind, Args::Text1(t), BTreeSet::new())
             }
             BodyKind::Bytes => (kind, Args::Bytes1(bytes.to_vec()), BTreeSet::new()),
-        }
+        };
+        (kind, args, keys, query_pairs)
     } else {
-        let pairs: Vec<(String, String)> = form_urlencoded::parse(parts.uri.query().unwrap_or_default().as_bytes())
-            .map(|(k, v)| (k.into_owned(), v.into_owned()))
-            .filter(|(k, _)| !RESERVED.contains(&k.as_str()))
-            .collect();
-        let pairs = dedup(pairs);
+        let (grammar, pairs): (Vec<_>, Vec<_>) =
+            query_pairs.into_iter().partition(|(k, v)| RESERVED.contains(&k.as_str()) || query::is_filter_value(v));
         let keys = pairs.iter().map(|(k, _)| k.clone()).collect();
-        (BodyKind::None, Args::Text(pairs), keys)
+        (BodyKind::None, Args::Text(pairs), keys, grammar)
     };
-    let single_object = post && kind == BodyKind::Json && prefers(&parts.headers, "params=single-object");
+    let plan = ReadPlan::parse(&grammar)?;
 
     // Resolve the function; on a miss, reload the schema cache once.
     let seen = Instant::now();
-    let (routine, call) = match find_proc(catalog.lookup(&schema, &fname), &keys, kind, post, single_object) {
+    let (routine, call) = match find_proc(catalog.lookup(&schema, &fname), &keys, kind, post) {
         Ok(found) => found,
         Err(Miss::NotFound) => {
             catalog = app.catalog.refresh_after(seen).await.map_err(|e| cache_error(&e))?;
-            match find_proc(catalog.lookup(&schema, &fname), &keys, kind, post, single_object) {
+            match find_proc(catalog.lookup(&schema, &fname), &keys, kind, post) {
                 Ok(found) => found,
                 Err(Miss::NotFound) => return Err(no_rpc(&catalog, &schema, &fname, &keys, kind, post)),
                 Err(Miss::Ambiguous(procs)) => return Err(ambiguous(&procs)),
@@ -185,8 +315,11 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
     };
 
     let output = negotiate(&parts.headers, &routine)?;
-    let (sql, binds) = build_call(&routine, call, &args, &output, config.max_rows);
+    let range = row_range(&parts.headers, !post, &plan, config.max_rows)?;
+    let count = prefs.count_exact;
+    let (sql, binds, names) = build_call(&routine, call, &args, &output, &plan, range, count, &catalog.type_names)?;
     let read_only = !post || routine.volatility != Volatility::Volatile;
+    let (end, tx_applied) = tx_end(&config.tx_end, &prefs);
 
     let settings = vec![
         format!("{}ms", config.statement_timeout.as_millis()),
@@ -197,18 +330,44 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
         parts.uri.path().to_string(),
         headers_json(&parts.headers, &origin),
         cookies_json(&parts.headers),
+        super::vouched_origin(config, &parts.headers).unwrap_or_default(),
     ];
     let pre_request = catalog.pre_request.as_ref().map(|q| format!("select {}.{}()", quote_ident(&q.schema), quote_ident(&q.name)));
-    let exec = Exec { sql, binds, settings, pre_request, read_only, authenticated: auth.authenticated, bytea: output.bytea() };
+    let exec = Exec { sql, binds, settings, pre_request, read_only, authenticated: auth.authenticated, bytea: output.bytea(), end };
     let pool = app.pool.clone();
     // On a task of its own, so a client hanging up never leaves a pooled
     // connection in the middle of a transaction.
     let outcome = tokio::spawn(exec.run(pool))
         .await
         .map_err(|e| ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "PGRSTX00", format!("request task failed: {e}")))??;
-    respond(&app, &schema, &routine, &output, outcome)
+    let mut applied = Vec::new();
+    if prefs.strict {
+        applied.push("handling=strict".to_string());
+    }
+    if count {
+        applied.push("count=exact".to_string());
+    }
+    if tx_applied {
+        applied.push(format!("tx={end}"));
+    }
+    if prefs.minimal {
+        applied.push("return=minimal".to_string());
+    }
+    let shown = Shown { schema: &schema, profile: profile_sent || config.schemas.len() > 1, range, names, applied, minimal: prefs.minimal, count };
+    respond(&routine, &output, outcome, shown)
 }
 
+/// What the response echoes of the request.
+struct Shown<'a> {
+    schema: &'a str,
+    profile: bool,
+    range: RowRange,
+    /// Column names, for the CSV header.
+    names: Vec<String>,
+    applied: Vec<String>,
+    minimal: bool,
+    count: bool,
+}
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "PGRST413", format!("Request body larger than {limit} bytes"))
 }
@@ -216,18 +375,6 @@ fn too_large(limit: usize) -> ApiError {
 fn cache_error(e: &anyhow::Error) -> ApiError {
     ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "PGRST002", "Could not query the database for the schema cache. Retrying.")
         .details(format!("{e:#}"))
-}
-
-/// Last value wins, in first-seen order.
-fn dedup(pairs: Vec<(String, String)>) -> Vec<(String, String)> {
-    let mut out: Vec<(String, String)> = Vec::with_capacity(pairs.len());
-    for (k, v) in pairs {
-        match out.iter_mut().find(|(ok, _)| *ok == k) {
-            Some(slot) => slot.1 = v,
-            None => out.push((k, v)),
-        }
-    }
-    out
 }
 
 fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
@@ -243,11 +390,7 @@ fn body_kind(headers: &HeaderMap) -> Result<BodyKind, ApiError> {
     })
 }
 
-fn prefers(headers: &HeaderMap, token: &str) -> bool {
-    headers.get_all("prefer").iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(',')).any(|p| p.trim() == token)
-}
-
-async fn authenticate(app: &App, headers: &HeaderMap, catalog: &mut Arc<Catalog>) -> Result<Auth, ApiError> {
+pub(crate) async fn authenticate(app: &App, headers: &HeaderMap, catalog: &mut Arc<Catalog>) -> Result<Auth, ApiError> {
     let config = &app.config;
     let token = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| {
         let v = v.trim();
@@ -323,15 +466,8 @@ fn find_proc(
     keys: &BTreeSet<String>,
     kind: BodyKind,
     post: bool,
-    single_object: bool,
 ) -> Result<(Arc<Routine>, CallKind), Miss> {
     let is_json_type = |t: &str| t == "json" || t == "jsonb";
-    if single_object {
-        let singles: Vec<_> = candidates.iter().filter(|r| r.params.len() == 1 && is_json_type(&r.params[0].type_sql)).collect();
-        if let [r] = singles.as_slice() {
-            return Ok(((*r).clone(), CallKind::WholeBody));
-        }
-    }
     let matches = |r: &Routine| -> bool {
         if r.params.is_empty() {
             return keys.is_empty() && !(post && matches!(kind, BodyKind::Text | BodyKind::Bytes));
@@ -345,7 +481,7 @@ fn find_proc(
         rest == required
     };
     let single_unnamed = |r: &Routine| -> bool {
-        post && r.params.len() == 1 && {
+        post && r.params.len() == 1 && r.params[0].name.is_empty() && {
             let t = r.params[0].type_sql.as_str();
             match kind {
                 BodyKind::Json | BodyKind::None => is_json_type(t),
@@ -461,6 +597,8 @@ enum Output {
     Singular,
     /// A media-type domain's value, as is.
     Raw { media_type: String, bytea: bool },
+    /// text/csv: a header line, then one line per row.
+    Csv,
 }
 
 impl Output {
@@ -470,7 +608,7 @@ impl Output {
 }
 
 /// The Accept header's media ranges, most preferred first (q=0 dropped).
-fn accepted(headers: &HeaderMap) -> Vec<String> {
+pub(crate) fn accepted(headers: &HeaderMap) -> Vec<String> {
     let mut items: Vec<(f32, usize, String)> = Vec::new();
     for v in headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()) {
         for item in v.split(',') {
@@ -525,6 +663,7 @@ fn negotiate(headers: &HeaderMap, r: &Routine) -> Result<Output, ApiError> {
             }
             "application/json" | "application/vnd.pgrst.array+json" | "application/vnd.pgrst.array" => return Ok(Output::Json),
             "application/vnd.pgrst.object+json" | "application/vnd.pgrst.object" => return Ok(Output::Singular),
+            "text/csv" if !matches!(media, Some(("text/csv", _))) => return Ok(Output::Csv),
             other => {
                 if let Some((m, bytea)) = media {
                     if m == other {
@@ -537,25 +676,22 @@ fn negotiate(headers: &HeaderMap, r: &Routine) -> Result<Output, ApiError> {
     Err(ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST107", format!("None of these media types are available: {}", accepts.join(", "))))
 }
 
-/// A bound value.
-enum Bind {
-    Text(String),
-    Bytes(Vec<u8>),
-}
-
-impl Bind {
-    fn as_sql(&self) -> &(dyn ToSql + Sync) {
-        match self {
-            Bind::Text(s) => s,
-            Bind::Bytes(b) => b,
-        }
-    }
-}
-
-/// The statement and its parameters. Only catalog names and types appear in the text.
-fn build_call(r: &Routine, call: CallKind, args: &Args, output: &Output, max_rows: Option<i64>) -> (String, Vec<Bind>) {
+/// The statement and its parameters. Only catalog names and types appear in
+/// the text; the result is wrapped in the read grammar (query.rs). Returns the
+/// statement, its binds and the output column names (the CSV header).
+#[allow(clippy::too_many_arguments)]
+fn build_call(
+    r: &Routine,
+    call: CallKind,
+    args: &Args,
+    output: &Output,
+    plan: &ReadPlan,
+    range: RowRange,
+    count: bool,
+    types: &std::collections::HashSet<String>,
+) -> Result<(String, Vec<Bind>, Vec<String>), ApiError> {
     let mut binds = Vec::new();
-    let mut cte = String::new();
+    let mut ctes = Vec::new();
     let mut arg_sql = Vec::new();
     match (call, args) {
         (CallKind::WholeBody, Args::Json(body)) | (CallKind::WholeBody, Args::Text1(body)) => {
@@ -568,8 +704,21 @@ fn build_call(r: &Routine, call: CallKind, args: &Args, output: &Output, max_row
         }
         (CallKind::Named, Args::Text(pairs)) => {
             for p in &r.params {
-                if let Some((_, v)) = pairs.iter().find(|(k, _)| *k == p.name) {
-                    binds.push(Bind::Text(v.clone()));
+                let values: Vec<&String> = pairs.iter().filter(|(k, _)| *k == p.name).map(|(_, v)| v).collect();
+                let Some(last) = values.last() else { continue };
+                let is_array = p.type_sql.ends_with("[]");
+                // Repeated values build the array (always for VARIADIC), as PostgREST does.
+                if is_array && (p.variadic || values.len() > 1) {
+                    binds.push(Bind::TextArray(values.iter().map(|v| v.to_string()).collect()));
+                    arg_sql.push(format!(
+                        "{}{} := ${}::text[]::{}",
+                        if p.variadic { "variadic " } else { "" },
+                        quote_ident(&p.name),
+                        binds.len(),
+                        p.type_sql
+                    ));
+                } else {
+                    binds.push(Bind::Text(last.to_string()));
                     arg_sql.push(format!(
                         "{}{} := ${}::text::{}",
                         if p.variadic { "variadic " } else { "" },
@@ -581,12 +730,18 @@ fn build_call(r: &Routine, call: CallKind, args: &Args, output: &Output, max_row
             }
         }
         (CallKind::Named, Args::Json(body)) => {
-            let obj: Map<String, Value> = serde_json::from_str(body).ok().and_then(|v: Value| v.as_object().cloned()).unwrap_or_default();
+            // An array of objects: the first one, as PostgREST does.
+            let v: Value = serde_json::from_str(body).unwrap_or(Value::Null);
+            let obj = match &v {
+                Value::Object(m) => m.clone(),
+                Value::Array(a) => a.first().and_then(Value::as_object).cloned().unwrap_or_default(),
+                _ => Map::new(),
+            };
             let used: Vec<_> = r.params.iter().filter(|p| obj.contains_key(&p.name)).collect();
             if !used.is_empty() {
-                binds.push(Bind::Text(body.clone()));
+                binds.push(Bind::Text(Value::Object(obj.clone()).to_string()));
                 let cols: Vec<String> = used.iter().map(|p| format!("{} {}", quote_ident(&p.name), p.type_sql)).collect();
-                cte = format!("with pgrst_args as (select * from json_to_record($1::text::json) as _({})) ", cols.join(", "));
+                ctes.push(format!("pgrst_args as (select * from json_to_record($1::text::json) as _({}))", cols.join(", ")));
                 for p in used {
                     arg_sql.push(format!(
                         "{}{} := (select {} from pgrst_args)",
@@ -601,23 +756,52 @@ fn build_call(r: &Routine, call: CallKind, args: &Args, output: &Output, max_row
         _ => {}
     }
     let callee = format!("{}.{}({})", quote_ident(&r.schema), quote_ident(&r.name), arg_sql.join(", "));
-    let source = match max_rows {
-        Some(n) if r.retset => format!("(select * from {callee} _r limit {n}) _r"),
-        _ => format!("{callee} _r"),
+    if r.returns == Returns::Void {
+        let with = if ctes.is_empty() { String::new() } else { format!("with {} ", ctes.join(", ")) };
+        return Ok((format!("{with}select {callee}, 1::int8, 1::int8"), binds, Vec::new()));
+    }
+    let columns = query::columns_of(r);
+    let scalar = r.columns.is_empty() && r.returns != Returns::Composite;
+    let alias = if scalar { format!("({})", quote_ident(&r.name)) } else { String::new() };
+    let relation = r.name.clone();
+    let mut b = query::Builder { columns: &columns, types, binds: &mut binds, relation: &relation };
+    let selected = b.select(plan)?;
+    let conds = b.conditions(plan)?;
+    let order = b.order(plan)?;
+    let mut page = order;
+    if let Some(l) = range.limit {
+        page.push_str(&format!(" limit {}::int8", b.bind_int(l)));
+    }
+    if range.offset > 0 {
+        page.push_str(&format!(" offset {}::int8", b.bind_int(range.offset)));
+    }
+    let (sel, names) = match selected {
+        Some((sql, names)) => (sql, names),
+        None => ("\"pgrst_call\".*".to_string(), columns.iter().map(|c| c.name.clone()).collect()),
     };
-    let sql = match (&r.returns, output) {
-        (Returns::Void, _) => format!("{cte}select {callee}"),
-        (_, Output::Raw { bytea, .. }) => match (r.retset, bytea) {
-            (false, false) => format!("{cte}select ({callee})::text"),
-            (false, true) => format!("{cte}select ({callee})::bytea"),
-            (true, false) => format!("{cte}select coalesce(string_agg(_r::text, ''), '') from {source}"),
-            (true, true) => format!("{cte}select coalesce(string_agg(_r::bytea, ''::bytea), ''::bytea) from {source}"),
-        },
-        _ if r.retset => format!("{cte}select coalesce(json_agg(_r), '[]')::text, count(*) from {source}"),
-        (Returns::Composite, _) => format!("{cte}select to_json(_r)::text from {source}"),
-        _ => format!("{cte}select to_json({callee})::text"),
+    ctes.push(format!("pgrst_source as (select \"pgrst_call\".* from {callee} \"pgrst_call\"{alias} where {conds})"));
+    // The value of a scalar function stays bare JSON unless `select` shaped it.
+    let bare = scalar && plan.default_select();
+    let item = if bare { format!("_r.{}", quote_ident(&r.name)) } else { "_r".to_string() };
+    let body = match output {
+        Output::Raw { bytea, .. } => {
+            let col = format!("_r.{}", quote_ident(&columns.first().map(|c| c.name.clone()).unwrap_or_default()));
+            if *bytea {
+                format!("coalesce(string_agg({col}::bytea, ''::bytea), ''::bytea)")
+            } else {
+                format!("coalesce(string_agg({col}::text, ''), '')")
+            }
+        }
+        Output::Csv => "coalesce(string_agg(substr(_r::text, 2, length(_r::text) - 2), E'\\n'), '')".to_string(),
+        _ if r.retset => format!("coalesce(json_agg({item}), '[]')::text"),
+        _ => format!("coalesce((json_agg({item}) -> 0)::text, 'null')"),
     };
-    (sql, binds)
+    let total = if count { "(select count(*) from pgrst_source)::int8" } else { "null::int8" };
+    let sql = format!(
+        "with {} select {body}, count(*)::int8, {total} from (select {sel} from pgrst_source \"pgrst_call\"{page}) _r",
+        ctes.join(", ")
+    );
+    Ok((sql, binds, names))
 }
 
 /// What one call needs on its task.
@@ -629,6 +813,8 @@ struct Exec {
     read_only: bool,
     authenticated: bool,
     bytea: bool,
+    /// `commit` or `rollback` (db-tx-end, Prefer: tx).
+    end: &'static str,
 }
 
 struct Outcome {
@@ -713,7 +899,7 @@ impl Exec {
                     },
                     client.query(&call_stmt, &binds),
                     client.query_one(&gucs_stmt, &[]),
-                    client.batch_execute("commit"),
+                    client.batch_execute(self.end),
                 ))
             },
         );
@@ -751,36 +937,51 @@ impl Exec {
     }
 }
 
-fn respond(app: &App, schema: &str, r: &Routine, output: &Output, outcome: Outcome) -> Result<Response, ApiError> {
-    let mut status = if r.returns == Returns::Void { StatusCode::NO_CONTENT } else { StatusCode::OK };
+fn respond(r: &Routine, output: &Output, outcome: Outcome, shown: Shown) -> Result<Response, ApiError> {
+    let mut status = if r.returns == Returns::Void || shown.minimal { StatusCode::NO_CONTENT } else { StatusCode::OK };
     let mut headers = HeaderMap::new();
     let json_ct = HeaderValue::from_static("application/json; charset=utf-8");
+    let row = outcome.rows.first();
+    let nrows: i64 = if r.retset { row.map(|row| row.get(1)).unwrap_or(0) } else { 1 };
+    let total: Option<i64> = if shown.count { Some(if r.retset { row.and_then(|row| row.get(2)).unwrap_or(0) } else { 1 }) } else { None };
+    let lower = if r.retset { shown.range.offset } else { 0 };
+    let total_text = total.map_or("*".to_string(), |t| t.to_string());
+    if let Some(t) = total {
+        if lower > t {
+            return Err(ApiError::new(StatusCode::RANGE_NOT_SATISFIABLE, "PGRST103", "Requested range not satisfiable")
+                .details(format!("An offset of {lower} was requested, but there are only {t} rows."))
+                .header(header::CONTENT_RANGE, &format!("*/{t}")));
+        }
+        if r.retset && nrows < t && status == StatusCode::OK {
+            status = StatusCode::PARTIAL_CONTENT;
+        }
+    }
+    let range = if nrows == 0 { format!("*/{total_text}") } else { format!("{lower}-{}/{total_text}", lower + nrows - 1) };
+    headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&range).unwrap());
     let body: Vec<u8> = match (&r.returns, output) {
         (Returns::Void, _) => Vec::new(),
         (_, Output::Raw { media_type, .. }) => {
-            let ct = if media_type == "*/*" {
-                "application/octet-stream".to_string()
-            } else if media_type.starts_with("text/") {
-                format!("{media_type}; charset=utf-8")
-            } else {
-                media_type.clone()
-            };
+            // Exactly the domain's media type, as PostgREST sends it.
+            let ct = if media_type == "*/*" { "application/octet-stream".to_string() } else { media_type.clone() };
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(&ct).unwrap_or(json_ct.clone()));
-            let row = outcome.rows.first();
             if outcome.bytea {
                 row.and_then(|row| row.get::<_, Option<Vec<u8>>>(0)).unwrap_or_default()
             } else {
                 row.and_then(|row| row.get::<_, Option<String>>(0)).unwrap_or_default().into_bytes()
             }
         }
-        _ => {
-            let row = outcome.rows.first();
-            let text = row.and_then(|row| row.get::<_, Option<String>>(0)).unwrap_or_else(|| "null".into());
-            if r.retset {
-                let n: i64 = row.map(|row| row.get(1)).unwrap_or(0);
-                let range = if n == 0 { "*/*".to_string() } else { format!("0-{}/*", n - 1) };
-                headers.insert(header::CONTENT_RANGE, HeaderValue::from_str(&range).unwrap());
+        (_, Output::Csv) => {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8"));
+            let rows = row.and_then(|row| row.get::<_, Option<String>>(0)).unwrap_or_default();
+            let mut text = shown.names.join(",");
+            if !rows.is_empty() {
+                text.push('\n');
+                text.push_str(&rows);
             }
+            text.into_bytes()
+        }
+        _ => {
+            let text = row.and_then(|row| row.get::<_, Option<String>>(0)).unwrap_or_else(|| "null".into());
             if *output == Output::Singular {
                 headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/vnd.pgrst.object+json; charset=utf-8"));
                 if r.retset {
@@ -799,9 +1000,15 @@ fn respond(app: &App, schema: &str, r: &Routine, output: &Output, outcome: Outco
             }
         }
     };
-    if app.config.schemas.len() > 1 {
-        if let Ok(v) = HeaderValue::from_str(schema) {
+    let body = if shown.minimal { Vec::new() } else { body };
+    if shown.profile {
+        if let Ok(v) = HeaderValue::from_str(shown.schema) {
             headers.insert(HeaderName::from_static("content-profile"), v);
+        }
+    }
+    if !shown.applied.is_empty() {
+        if let Ok(v) = HeaderValue::from_str(&shown.applied.join(", ")) {
+            headers.insert(HeaderName::from_static("preference-applied"), v);
         }
     }
     if let Some(s) = &outcome.response_status {
@@ -953,6 +1160,8 @@ mod tests {
             retset: false,
             returns: Returns::Scalar,
             volatility: Volatility::Volatile,
+            columns: Vec::new(),
+            return_type: "integer".into(),
         })
     }
 
@@ -966,7 +1175,7 @@ mod tests {
         let ab = routine(&[("a", "integer", false), ("b", "text", false)]);
         let opt = routine(&[("x", "integer", false), ("y", "integer", true)]);
         let all = [a.clone(), ab.clone(), opt.clone()];
-        let pick = |k: &[&str]| find_proc(&all, &keys(k), BodyKind::Json, true, false).ok().map(|(r, _)| r.params.len());
+        let pick = |k: &[&str]| find_proc(&all, &keys(k), BodyKind::Json, true).ok().map(|(r, _)| r.params.len());
         assert_eq!(pick(&["a"]), Some(1));
         assert_eq!(pick(&["a", "b"]), Some(2));
         assert_eq!(pick(&["x"]), Some(2));
@@ -978,16 +1187,30 @@ mod tests {
     #[test]
     fn statement_text_holds_no_request_data() {
         let r = routine(&[("a", "integer", false), ("b", "text", true)]);
+        let none = ReadPlan::default();
+        let all = RowRange { offset: 0, limit: None };
+        let types = Default::default();
         let args = Args::Text(vec![("a".into(), "1); drop table x; --".into())]);
-        let (sql, binds) = build_call(&r, CallKind::Named, &args, &Output::Json, None);
-        assert_eq!(sql, "select to_json(\"api\".\"f\"(\"a\" := $1::text::integer))::text");
-        assert_eq!(binds.len(), 1);
-        let (sql, _) = build_call(&r, CallKind::Named, &Args::Json(r#"{"a": 1, "b": "x'"}"#.into()), &Output::Json, None);
+        let (sql, binds, _) = build_call(&r, CallKind::Named, &args, &Output::Json, &none, all, false, &types).unwrap();
         assert_eq!(
             sql,
-            "with pgrst_args as (select * from json_to_record($1::text::json) as _(\"a\" integer, \"b\" text)) \
-             select to_json(\"api\".\"f\"(\"a\" := (select \"a\" from pgrst_args), \"b\" := (select \"b\" from pgrst_args)))::text"
+            "with pgrst_source as (select \"pgrst_call\".* from \"api\".\"f\"(\"a\" := $1::text::integer) \"pgrst_call\"(\"f\") where true) \
+             select coalesce((json_agg(_r.\"f\") -> 0)::text, 'null'), count(*)::int8, null::int8 from (select \"pgrst_call\".* from pgrst_source \"pgrst_call\") _r"
         );
+        assert_eq!(binds, [Bind::Text("1); drop table x; --".into())]);
+        let body = Args::Json(r#"{"a": 1, "b": "x'"}"#.into());
+        let (sql, binds, _) = build_call(&r, CallKind::Named, &body, &Output::Json, &none, all, false, &types).unwrap();
+        assert!(sql.starts_with(
+            "with pgrst_args as (select * from json_to_record($1::text::json) as _(\"a\" integer, \"b\" text)), \
+             pgrst_source as (select \"pgrst_call\".* from \"api\".\"f\"(\"a\" := (select \"a\" from pgrst_args), \"b\" := (select \"b\" from pgrst_args))"
+        ), "{sql}");
+        assert_eq!(binds.len(), 1);
+        // Repeated values for an array parameter: one text[] bind.
+        let arr = routine(&[("xs", "integer[]", false)]);
+        let args = Args::Text(vec![("xs".into(), "1".into()), ("xs".into(), "2".into())]);
+        let (sql, binds, _) = build_call(&arr, CallKind::Named, &args, &Output::Json, &none, all, false, &types).unwrap();
+        assert!(sql.contains("\"xs\" := $1::text[]::integer[]"), "{sql}");
+        assert_eq!(binds, [Bind::TextArray(vec!["1".into(), "2".into()])]);
     }
 
     #[test]

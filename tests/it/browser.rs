@@ -170,3 +170,88 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
         assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
     }
 }
+
+/// html/ hosted by a separate static server (python3 -m http.server, the
+/// origin document's workflow) on localhost:P, the gateway on localhost:Q
+/// with server-cors-allowed-origins = http://localhost:P: the page is told the
+/// API by ?api=, and the log-in works across the two origins (same site).
+#[tokio::test]
+async fn html_from_a_static_server_logs_in_against_the_gateway_in_chromium() {
+    let chromium = chromium();
+    node_modules();
+    let db = TestDb::new().await;
+    pg_shell::db::upsert_user(&db.admin().await, "dora", "user", Some(PASSWORD)).await.unwrap();
+    let free = || TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let (page_port, api_port) = (free(), free());
+    let html = Path::new(env!("CARGO_MANIFEST_DIR")).join("html");
+    struct Kill(Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _static_server = Kill(
+        Command::new("python3")
+            .args(["-m", "http.server", &page_port.to_string(), "--bind", "127.0.0.1", "--directory"])
+            .arg(&html)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 for the static server"),
+    );
+    let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{api_port}.log"));
+    let out = std::fs::File::create(&log).unwrap();
+    let gateway = Server {
+        child: Command::new(env!("CARGO_BIN_EXE_pg_shell"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{api_port}")])
+            .env("DATABASE_URL", &db.conninfo)
+            .env("PGRST_SERVER_CORS_ALLOWED_ORIGINS", format!("http://localhost:{page_port}"))
+            .env_remove("PG_CONN")
+            .env_remove("PGRST_CONFIG")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .expect("starting pg_shell serve"),
+        url: format!("http://127.0.0.1:{api_port}/"),
+        log,
+    };
+    gateway.wait_ready(api_port);
+    // The static server is up when it serves index.html.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(("127.0.0.1", page_port)).is_err() {
+        assert!(Instant::now() < deadline, "the static server did not start");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let api_origin = format!("http://localhost:{api_port}");
+    let page_url = format!("http://localhost:{page_port}/?api={api_origin}/");
+    let run = tokio::process::Command::new("node")
+        .arg(e2e_dir().join("static_origin.mjs"))
+        .args([page_url.as_str(), api_origin.as_str(), "dora", PASSWORD])
+        .env("CHROMIUM", &chromium)
+        .kill_on_drop(true)
+        .output();
+    let out = tokio::time::timeout(Duration::from_secs(180), run).await.expect("the browser script timed out").unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: serde_json::Value = stdout.lines().rev().find_map(|l| serde_json::from_str(l).ok()).unwrap_or_else(|| {
+        panic!("no report from the browser script: {stdout}\n{}", String::from_utf8_lossy(&out.stderr))
+    });
+    assert!(
+        report["ok"] == true,
+        "browser run failed: {report:#}\nstderr: {}\ngateway log:\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        std::fs::read_to_string(&gateway.log).unwrap_or_default()
+    );
+    assert!(report["api_requests"].as_i64().unwrap() >= 2, "{report}");
+    assert_eq!(report["page_origin_rpc"], 0, "no /rpc/ request went to the static server: {report}");
+    let events: Vec<String> = db
+        .admin()
+        .await
+        .query("select event from pgshell.audit_log where actor = 'dora' order by id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert!(events.iter().any(|e| e == "user.login"), "{events:?}");
+}

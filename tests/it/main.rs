@@ -16,6 +16,7 @@ mod language;
 mod operations;
 mod pipes;
 mod posix;
+mod postgrest;
 mod queue;
 mod replay;
 mod robustness;
