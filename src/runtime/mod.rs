@@ -89,6 +89,26 @@ pub struct Limits {
     /// Pathname expansion (`*`, `?`, `[...]`); off gives shlex-only words.
     #[serde(default = "default_glob")]
     pub glob: bool,
+    /// Which top-level directories a WASI guest gets a named preopen for,
+    /// besides `/`. Part of what a command ran under (the preopens a guest
+    /// sees change its fuel), so records made before `args` replay as `all`.
+    #[serde(default = "recorded_before_named_preopens")]
+    pub named_preopens: NamedPreopens,
+}
+
+/// See [`Limits::named_preopens`] and ARCHITECTURE.md ("Why our own preview 1").
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NamedPreopens {
+    /// Every top-level directory (up to 16, in name order): what commands
+    /// recorded before December 2026 ran with; `cd /d; ls ..` fails there.
+    All,
+    /// Only top-level directories an argument word names.
+    Args,
+}
+
+fn recorded_before_named_preopens() -> NamedPreopens {
+    NamedPreopens::All
 }
 
 fn default_max_runs() -> u64 {
@@ -112,6 +132,7 @@ impl Default for Limits {
             tree_files: 10_000,
             max_runs: default_max_runs(),
             glob: default_glob(),
+            named_preopens: NamedPreopens::Args,
         }
     }
 }
@@ -152,6 +173,9 @@ impl Limits {
         if let Some(v) = get("tree_files") { self.tree_files = v as usize; }
         if let Some(v) = get("max_runs") { self.max_runs = v; }
         if let Some(v) = map.get("glob").and_then(|v| v.as_bool()) { self.glob = v; }
+        if let Some(v) = map.get("named_preopens").and_then(|v| serde_json::from_value(v.clone()).ok()) {
+            self.named_preopens = v;
+        }
     }
 }
 

@@ -163,6 +163,8 @@ pub struct Base {
     pub tree: Tree,
     bytes: u64,
     files: usize,
+    /// Names of the directories directly under the root, in order.
+    top_dirs: Vec<String>,
     /// Subdirectories of each recorded directory (by path, "" = root), so a
     /// directory's link count needs no listing.
     subdirs: HashMap<String, u64>,
@@ -170,6 +172,7 @@ pub struct Base {
 
 impl Base {
     pub fn new(tree: Tree) -> Base {
+        let top_dirs = tree.entries.iter().filter(|(k, e)| !k.contains('/') && matches!(e, Entry::Dir { .. })).map(|(k, _)| k.clone()).collect();
         let mut subdirs: HashMap<String, u64> = HashMap::new();
         for (k, e) in &tree.entries {
             if matches!(e, Entry::Dir { .. }) {
@@ -177,7 +180,7 @@ impl Base {
                 *subdirs.entry(parent.to_string()).or_default() += 1;
             }
         }
-        Base { bytes: tree.total_bytes(), files: tree.file_count(), subdirs, tree }
+        Base { bytes: tree.total_bytes(), files: tree.file_count(), top_dirs, subdirs, tree }
     }
 }
 
@@ -314,6 +317,24 @@ impl Vfs {
 
     fn is_empty_dir(&mut self, dir: Ino) -> FsResult<bool> {
         Ok(self.list(dir)?.is_empty())
+    }
+
+    /// Names of every directory directly under the root now, in byte order,
+    /// found without making nodes for the files beside them.
+    pub fn top_level_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.base.top_dirs.clone();
+        if let Some(Node { body: Body::Dir(d), .. }) = self.nodes.get(&ROOT) {
+            names.retain(|n| !d.overlay.contains_key(n));
+            for (k, v) in &d.overlay {
+                if let Some(ino) = v {
+                    if matches!(self.nodes.get(ino).map(|n| n.kind()), Some(Kind::Dir)) {
+                        names.push(k.clone());
+                    }
+                }
+            }
+        }
+        names.sort();
+        names
     }
 
     /// The top-level directories among `names` (in the given order, without

@@ -94,6 +94,7 @@ pub struct StageSpec<'a> {
     /// Seed of this stage's randomness (derived from the command's recorded seed).
     pub seed: [u8; 32],
     pub memory_bytes: u64,
+    pub named_preopens: super::NamedPreopens,
 }
 
 /// How one stage ended.
@@ -295,15 +296,24 @@ impl WasiRuntime {
         // `cd /d; ls ..` would ask preopen `d` for `..` and be refused as an
         // escape, where through `/` it is the root. Paths resolve to the
         // same files either way.
-        let named: Vec<&str> = spec
-            .argv
-            .iter()
-            .skip(1)
-            .map(|a| a.trim_start_matches('/').trim_end_matches('/'))
-            .filter(|a| !a.is_empty() && !a.contains('/') && *a != "." && *a != "..")
-            .take(MAX_NAMED_PREOPENS)
-            .collect();
-        let tops = vfs.lock().unwrap().top_level_dirs(&named);
+        // (Records from before ran with every top-level directory named;
+        // their replays still do: `NamedPreopens::All`.)
+        let tops = {
+            let mut vfs = vfs.lock().unwrap();
+            let named: Vec<String> = match spec.named_preopens {
+                super::NamedPreopens::All => vfs.top_level_names(),
+                super::NamedPreopens::Args => spec
+                    .argv
+                    .iter()
+                    .skip(1)
+                    .map(|a| a.trim_start_matches('/').trim_end_matches('/'))
+                    .filter(|a| !a.is_empty() && !a.contains('/') && *a != "." && *a != "..")
+                    .map(str::to_owned)
+                    .collect(),
+            };
+            let named: Vec<&str> = named.iter().map(String::as_str).take(MAX_NAMED_PREOPENS).collect();
+            vfs.top_level_dirs(&named)
+        };
         for (i, (name, ino)) in tops.into_iter().enumerate() {
             fds.insert(4 + i as u32, Desc::Dir { ino, preopen: Some(name) });
         }

@@ -1382,6 +1382,7 @@ impl<'r> Interp<'r> {
                     stderr: self.fds[2],
                     seed: stage_seed.0,
                     memory_bytes: self.rt.limits.memory_bytes,
+                    named_preopens: self.rt.limits.named_preopens,
                 };
                 let end = self.rt.wasi.run_stage(&line, &self.rt.vfs, &spec);
                 if let Some(m) = &end.message {

@@ -263,3 +263,29 @@ async fn top_level_directories_named_as_arguments_are_also_preopened_by_name() {
     u.run(s, "writefile fs-tests.dir/x via-name").await;
     assert_eq!(u.run(s, "cat /fs-tests.dir/x").await.stdout(), "via-name");
 }
+
+#[tokio::test]
+async fn records_made_with_every_top_level_directory_preopened_replay_as_they_ran() {
+    // Records from before named preopens by argument have no
+    // `named_preopens` in their limits; they ran with one preopen per
+    // top-level directory, which changes what a guest sees and its fuel.
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let old = u.session().await;
+    db.set_session_limits(old, serde_json::json!({"named_preopens": "all"})).await;
+    u.run(old, "mkdir d e && touch f").await;
+    let c = u.run(old, "preopens").await;
+    assert_eq!(c.stdout(), "3 /\n4 d\n5 e\n");
+    let admin = db.admin().await;
+    let n = admin
+        .execute("update pgshell.commands set limits = limits - 'named_preopens' where session_id = $1 and limits ? 'named_preopens'", &[&old])
+        .await
+        .unwrap();
+    assert!(n >= 2, "the limits were recorded with the choice ({n} rows)");
+    let r = db.replay(old, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+    let fresh = u.session().await;
+    u.run(fresh, "mkdir d e").await;
+    assert_eq!(u.run(fresh, "preopens").await.stdout(), "3 /\n", "live commands name only what their arguments name");
+}
