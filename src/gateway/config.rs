@@ -74,6 +74,9 @@ pub struct GatewayConfig {
     pub body_limit: usize,
     /// Serve html/ from this directory instead of the copy built into the binary.
     pub html_dir: Option<PathBuf>,
+    /// Bearer token that `GET /metrics` requires (PG_SHELL_METRICS_TOKEN);
+    /// None: /metrics answers 404 (the metrics name users).
+    pub metrics_token: Option<String>,
     /// db-tx-end: commit (default), commit-allow-override, rollback, rollback-allow-override.
     pub tx_end: String,
     /// server-cors-allowed-origins: origins allowed cross-origin, with credentials.
@@ -148,6 +151,7 @@ impl GatewayConfig {
             statement_timeout: Duration::from_secs(10),
             body_limit: 1 << 20,
             html_dir: None,
+            metrics_token: None,
             tx_end: "commit".into(),
             cors_allowed_origins: Vec::new(),
             openapi_mode: "follow-privileges".into(),
@@ -305,6 +309,10 @@ impl GatewayConfig {
         }
         if let Some(s) = env("PG_SHELL_BODY_LIMIT").filter(|s| !s.trim().is_empty()) {
             c.body_limit = s.trim().parse().ok().filter(|n| *n >= 1).ok_or_else(|| anyhow!("PG_SHELL_BODY_LIMIT must be a positive number of bytes, got {s:?}"))?;
+        }
+        if let Some(s) = env("PG_SHELL_METRICS_TOKEN").filter(|s| !s.trim().is_empty()) {
+            anyhow::ensure!(s.trim().len() >= 16, "PG_SHELL_METRICS_TOKEN must be at least 16 characters");
+            c.metrics_token = Some(s.trim().to_string());
         }
         if let Some(s) = env("PG_SHELL_HTML_DIR").filter(|s| !s.trim().is_empty()) {
             c.html_dir = Some(PathBuf::from(s));

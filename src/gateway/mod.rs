@@ -34,6 +34,7 @@ mod config;
 mod error;
 pub mod jwt;
 mod openapi;
+mod ops;
 mod query;
 mod rpc;
 mod static_files;
@@ -200,6 +201,8 @@ impl Gateway {
         let Gateway { listener, app, listener_task } = self;
         let router = Router::new()
             .route("/healthz", get(healthz))
+            .route("/readyz", get(ops::readyz))
+            .route("/metrics", get(ops::metrics))
             .route("/rpc/{*name}", any(rpc))
             .fallback(static_files)
             .layer(axum::middleware::from_fn_with_state(app.clone(), cors))

@@ -240,3 +240,52 @@ async fn metrics_count_what_the_database_holds() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown unit"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[tokio::test]
+async fn the_gateway_serves_readiness_and_metrics_to_whoever_holds_the_token() {
+    use pg_shell::gateway::{Gateway, GatewayConfig};
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    u.run(s, "echo a").await;
+    u.run(s, "nosuchprogram").await;
+    let start = |token: Option<&str>| {
+        let mut config = GatewayConfig::new(db.conninfo.clone()).with_listen("127.0.0.1:0".parse().unwrap());
+        config.metrics_token = token.map(str::to_owned);
+        async move {
+            let gw = Gateway::bind(config).await.expect("gateway binds");
+            let base = format!("http://{}", gw.local_addr());
+            tokio::spawn(gw.run(std::future::pending()));
+            base
+        }
+    };
+    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
+    let token = "a-long-enough-metrics-token";
+    let base = start(Some(token)).await;
+    let r = http.get(format!("{base}/metrics")).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http.get(format!("{base}/metrics")).bearer_auth("a-long-enough-metrics-tokeX").send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    let r = http.get(format!("{base}/metrics")).bearer_auth(token).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+    let body = r.text().await.unwrap();
+    assert!(body.contains("pg_shell_commands_total{outcome=\"not_found\"} 1\n"), "{body}");
+    assert!(body.contains("pg_shell_user_fuel_total{user=\"alice\"}"), "{body}");
+    assert!(body.contains("# TYPE pg_shell_queue_depth gauge\npg_shell_queue_depth 0\n"), "{body}");
+    // Without the setting there is no /metrics at all.
+    let plain = start(None).await;
+    assert_eq!(http.get(format!("{plain}/metrics")).bearer_auth(token).send().await.unwrap().status(), 404);
+
+    let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+    let built = pg_shell::db::MIGRATIONS.last().unwrap().0;
+    assert_eq!((r.status().as_u16(), r.text().await.unwrap()), (200, format!("ready (schema {built})\n")));
+    // A newer schema (a rolling upgrade ahead of this gateway): not ready, and why.
+    db.admin().await.execute("insert into pgshell_meta.schema_version (version, name) values (999, '0999_future')", &[]).await.unwrap();
+    let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    let why = r.text().await.unwrap();
+    assert!(why.contains("version 999") && why.contains(&format!("built for {built}")), "{why}");
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200, "alive, only not ready");
+}

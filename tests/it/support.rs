@@ -1,6 +1,14 @@
-//! Test context: a throwaway cluster shared by the process, a template
-//! database with the schema and bundled programs, and per-test databases
-//! cloned from it (triagebot's TestContext pattern).
+//! Test context: a throwaway cluster shared by the process (or the server
+//! `TEST_DATABASE_URL` names), a template database with the schema and
+//! bundled programs, and per-test databases cloned from it (triagebot's
+//! TestContext pattern).
+//!
+//! With `TEST_DATABASE_URL` (a superuser's URL or key=value string), every
+//! database a test makes lives on that server, named after this process
+//! (`pgshell_template_PID`, `t_PID_N`, `e_PID_N`), and is dropped when the
+//! test ends; leftovers of test processes that died are dropped at the next
+//! start. Tests that start servers of their own (restarts, a second
+//! database for imports, `up`) still do.
 
 use std::fmt::{Debug, Display};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,8 +24,52 @@ use uuid::Uuid;
 
 const TEMPLATE: &str = "pgshell_template";
 
+/// Where the tests' databases live.
+enum Server {
+    Throwaway(Cluster),
+    /// `TEST_DATABASE_URL`, with the database name replaceable.
+    External(String),
+}
+
+impl Server {
+    fn connection_string(&self, db: &str) -> String {
+        match self {
+            Server::Throwaway(c) => c.connection_string(db),
+            Server::External(_) => self.url(db),
+        }
+    }
+
+    fn url(&self, db: &str) -> String {
+        match self {
+            Server::Throwaway(c) => c.url(db),
+            Server::External(base) => external_url(base, db),
+        }
+    }
+}
+
+/// `base` (a URL or a key=value string) pointing at database `db`.
+fn external_url(base: &str, db: &str) -> String {
+    if base.starts_with("postgres://") || base.starts_with("postgresql://") {
+        let mut u = url::Url::parse(base).expect("TEST_DATABASE_URL is not a valid URL");
+        u.set_path(&format!("/{db}"));
+        u.to_string()
+    } else {
+        // libpq and tokio-postgres: a later key wins.
+        format!("{base} dbname={db}")
+    }
+}
+
 struct Shared {
-    cluster: Cluster,
+    server: Server,
+}
+
+/// The server of `TEST_DATABASE_URL`, if set.
+pub fn external_server() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.trim().is_empty())
+}
+
+fn template() -> String {
+    format!("{TEMPLATE}_{}", std::process::id())
 }
 
 fn shared() -> &'static Shared {
@@ -25,13 +77,19 @@ fn shared() -> &'static Shared {
     SHARED.get_or_init(|| {
         // Set up on a thread of its own: tests run on their own tokio runtimes.
         std::thread::spawn(|| {
-            let cluster = pgcluster::throwaway().expect("starting a throwaway PostgreSQL");
-            let conninfo = cluster.connection_string("postgres");
+            let server = match external_server() {
+                Some(url) => Server::External(url),
+                None => Server::Throwaway(pgcluster::throwaway().expect("starting a throwaway PostgreSQL")),
+            };
+            let conninfo = server.connection_string("postgres");
             let rt = tokio::runtime::Runtime::new().unwrap();
             rt.block_on(async {
-                let admin = pg_shell::db::connect_plain(&conninfo).await.unwrap();
-                admin.batch_execute(&format!("create database {TEMPLATE}")).await.unwrap();
-                let mut c = pg_shell::db::connect_plain(&cluster.connection_string(TEMPLATE)).await.unwrap();
+                let admin = pg_shell::db::connect_plain(&conninfo).await.expect("connecting to the test server");
+                if let Server::External(_) = server {
+                    drop_leftovers(&admin).await;
+                }
+                admin.batch_execute(&format!("create database {}", template())).await.unwrap();
+                let mut c = pg_shell::db::connect_plain(&server.connection_string(&template())).await.unwrap();
                 pg_shell::db::migrate(&mut c).await.expect("migrations apply");
                 pg_shell::db::register_bundled(&mut c, true).await.expect("bundled programs register");
                 drop(c);
@@ -41,16 +99,42 @@ fn shared() -> &'static Shared {
                     rt.prepare(&pg_shell::env::sha256(m.wasm), m.wasm).unwrap();
                 }
             });
-            Shared { cluster }
+            Shared { server }
         })
         .join()
         .expect("test setup")
     })
 }
 
-/// The PostgreSQL binaries of the shared cluster (psql lives there too).
+/// Databases of earlier test processes that are no longer alive.
+async fn drop_leftovers(admin: &tokio_postgres::Client) {
+    let rows = admin
+        .query(
+            "select datname from pg_database where datname ~ '^(t|e)_[0-9]+_[0-9]+$' or datname ~ ('^' || $1 || '_[0-9]+$')",
+            &[&TEMPLATE],
+        )
+        .await
+        .unwrap();
+    for r in rows {
+        let name: String = r.get(0);
+        let pid: i32 = name.rsplit('_').nth(if name.starts_with(TEMPLATE) { 0 } else { 1 }).and_then(|p| p.parse().ok()).unwrap_or(0);
+        #[cfg(unix)]
+        let alive = pid > 0 && unsafe { libc::kill(pid, 0) } == 0;
+        #[cfg(not(unix))]
+        let alive = true;
+        if !alive {
+            let _ = admin.batch_execute(&format!("drop database if exists \"{name}\" with (force)")).await;
+        }
+    }
+}
+
+/// The PostgreSQL binaries of the shared cluster (psql lives there too);
+/// under TEST_DATABASE_URL, those `pgcluster` finds on this machine.
 pub fn pg_bin_dir() -> std::path::PathBuf {
-    shared().cluster.bin_dir().to_path_buf()
+    match &shared().server {
+        Server::Throwaway(c) => c.bin_dir().to_path_buf(),
+        Server::External(_) => Cluster::find_bin_dir().expect("PostgreSQL binaries for psql"),
+    }
 }
 
 /// A connection string for a database that exists but is empty (no schema).
@@ -58,9 +142,9 @@ pub async fn empty_database() -> (String, String) {
     static N: AtomicUsize = AtomicUsize::new(0);
     let s = shared();
     let name = format!("e_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-    let admin = pg_shell::db::connect_plain(&s.cluster.connection_string("postgres")).await.unwrap();
+    let admin = pg_shell::db::connect_plain(&s.server.connection_string("postgres")).await.unwrap();
     admin.batch_execute(&format!("create database {name}")).await.unwrap();
-    (s.cluster.connection_string(&name), s.cluster.url(&name))
+    (s.server.connection_string(&name), s.server.url(&name))
 }
 
 pub fn cache_dir() -> std::path::PathBuf {
@@ -79,9 +163,9 @@ impl TestDb {
         static N: AtomicUsize = AtomicUsize::new(0);
         let s = shared();
         let name = format!("t_{}_{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
-        let admin = pg_shell::db::connect_plain(&s.cluster.connection_string("postgres")).await.unwrap();
-        admin.batch_execute(&format!("create database {name} template {TEMPLATE}")).await.unwrap();
-        TestDb { conninfo: s.cluster.connection_string(&name), name, executors: Vec::new() }
+        let admin = pg_shell::db::connect_plain(&s.server.connection_string("postgres")).await.unwrap();
+        admin.batch_execute(&format!("create database {name} template {}", template())).await.unwrap();
+        TestDb { conninfo: s.server.connection_string(&name), name, executors: Vec::new() }
     }
 
     pub fn executor_config(&self) -> ExecutorConfig {
@@ -134,7 +218,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         self.executors.clear();
         let name = self.name.clone();
-        let conninfo = shared().cluster.connection_string("postgres");
+        let conninfo = shared().server.connection_string("postgres");
         // Best effort, on its own thread and runtime (we may be inside one).
         let _ = std::thread::spawn(move || {
             let rt = tokio::runtime::Runtime::new().unwrap();
