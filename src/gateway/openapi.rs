@@ -50,17 +50,7 @@ pub async fn serve(app: Arc<App>, headers: HeaderMap) -> Result<Response, ApiErr
     if config.openapi_mode == "disabled" {
         return Err(ApiError::new(StatusCode::NOT_FOUND, "PGRST126", "Root endpoint metadata is disabled"));
     }
-    let schema = match headers.get("accept-profile") {
-        Some(v) => {
-            let s = v.to_str().unwrap_or_default().trim().to_string();
-            if !config.schemas.contains(&s) {
-                return Err(ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {s}"))
-                    .hint(format!("Only the following schemas are exposed: {}", config.schemas.join(", "))));
-            }
-            s
-        }
-        None => config.schemas[0].clone(),
-    };
+    let schema = super::rpc::profile_schema(config, &headers, "accept-profile")?;
     let mut catalog = app.catalog.get();
     let auth = super::rpc::authenticate(&app, &headers, &mut catalog).await?;
     let visible: Option<HashSet<String>> = if config.openapi_mode == "follow-privileges" {

@@ -214,17 +214,7 @@ async fn rpc(app: Arc<App>, peer: SocketAddr, req: axum::extract::Request) -> Re
     // Profile: Accept-Profile for reads, Content-Profile for POST.
     let profile_header = if post { "content-profile" } else { "accept-profile" };
     let profile_sent = parts.headers.contains_key(profile_header);
-    let schema = match parts.headers.get(profile_header) {
-        Some(v) => {
-            let s = v.to_str().unwrap_or_default().trim().to_string();
-            if !config.schemas.contains(&s) {
-                return Err(ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {s}"))
-                    .hint(format!("Only the following schemas are exposed: {}", config.schemas.join(", "))));
-            }
-            s
-        }
-        None => config.schemas[0].clone(),
-    };
+    let schema = profile_schema(config, &parts.headers, profile_header)?;
 
     if parts.method == Method::OPTIONS {
         // PostgREST: 200 with the methods the function allows (CORS headers are added in mod.rs).
@@ -1248,5 +1238,21 @@ mod tests {
         assert_eq!(negotiate(&h, &html).unwrap(), Output::Raw { media_type: "text/html".into(), bytea: false });
         assert_eq!(negotiate(&HeaderMap::new(), &html).unwrap(), Output::Json);
         assert_eq!(negotiate(&h, &routine(&[])).unwrap_err().code, "PGRST107");
+    }
+}
+
+/// The schema a profile header (`Accept-Profile`, `Content-Profile`) names,
+/// or the first exposed one; 406 PGRST106 for a schema not exposed.
+pub(super) fn profile_schema(config: &super::GatewayConfig, headers: &axum::http::HeaderMap, name: &str) -> Result<String, ApiError> {
+    match headers.get(name) {
+        Some(v) => {
+            let s = v.to_str().unwrap_or_default().trim().to_string();
+            if !config.schemas.contains(&s) {
+                return Err(ApiError::new(StatusCode::NOT_ACCEPTABLE, "PGRST106", format!("Invalid schema: {s}"))
+                    .hint(format!("Only the following schemas are exposed: {}", config.schemas.join(", "))));
+            }
+            Ok(s)
+        }
+        None => Ok(config.schemas[0].clone()),
     }
 }

@@ -8,7 +8,7 @@ use pg_shell::gateway::{jwt, Gateway, GatewayConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-use crate::support::TestDb;
+use crate::support::{TestDb, Reply};
 
 const SECRET: &str = "reallyreallyreallyreallyverysafe";
 
@@ -132,25 +132,7 @@ impl Gw {
     }
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
 impl Reply {
-    async fn of(r: reqwest::Response) -> Reply {
-        Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
-
     fn all(&self, name: &str) -> Vec<&str> {
         self.headers.get_all(name).iter().map(|v| v.to_str().unwrap()).collect()
     }

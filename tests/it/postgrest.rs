@@ -9,10 +9,10 @@
 use std::time::Duration;
 
 use pg_shell::gateway::{Gateway, GatewayConfig};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::TestDb;
+use crate::support::{TestDb, Reply};
 
 fn schema(anon: &str, auth: &str) -> String {
     format!(
@@ -68,21 +68,9 @@ struct Api {
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
 impl Reply {
-    async fn of(r: reqwest::Response) -> Reply {
-        Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-    }
     fn h(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text))
     }
     fn ok(&self, status: u16, body: Value) {
         assert_eq!((self.status.as_u16(), self.json()), (status, body), "{}", self.text);

@@ -7,10 +7,10 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use pg_shell::gateway::{jwt, Gateway, GatewayConfig};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::support::TestDb;
+use crate::support::{TestDb, Reply};
 
 const SECRET: &str = "reallyreallyreallyreallyverysafe";
 const PASSWORD: &str = "correct horse battery";
@@ -23,22 +23,7 @@ struct Gw {
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
-struct Reply {
-    status: StatusCode,
-    headers: reqwest::header::HeaderMap,
-    text: String,
-}
-
 impl Reply {
-    async fn of(r: reqwest::Response) -> Reply {
-        Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
-    }
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name).map(|v| v.to_str().unwrap())
-    }
     fn code(&self) -> (u16, String) {
         (self.status.as_u16(), self.json()["code"].as_str().unwrap_or_default().to_string())
     }

@@ -304,3 +304,25 @@ pub fn assert_refused<T: Debug, E: WithSqlState>(result: Result<T, E>) {
         Err(e) => assert_eq!(e.sqlstate(), Some(SqlState::INSUFFICIENT_PRIVILEGE), "expected a 42501 refusal, got: {e:#}"),
     }
 }
+
+/// An HTTP response read whole, for the gateway tests (each module adds the
+/// assertions it needs in an `impl Reply` of its own).
+pub struct Reply {
+    pub status: reqwest::StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub text: String,
+}
+
+impl Reply {
+    pub async fn of(r: reqwest::Response) -> Reply {
+        Reply { status: r.status(), headers: r.headers().clone(), text: r.text().await.unwrap() }
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.text).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+}
