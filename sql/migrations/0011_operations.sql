@@ -285,17 +285,13 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
     select 'commands_by_program_total', jsonb_build_object('program', coalesce(program, '')), count(*)::float8
         from recent group by program
     union all
-    select 'command_run_seconds', jsonb_build_object('stat', st.stat), st.v
-        from (select avg(run_s) as avg, percentile_cont(0.5) within group (order by run_s) as p50,
-                     percentile_cont(0.95) within group (order by run_s) as p95 from recent where run_s is not null) r,
+    select r.metric, jsonb_build_object('stat', st.stat), st.v
+        from (select d.metric, avg(d.s) as avg, percentile_cont(0.5) within group (order by d.s) as p50,
+                     percentile_cont(0.95) within group (order by d.s) as p95
+              from (select 'command_run_seconds' as metric, run_s as s from recent
+                    union all select 'command_queue_wait_seconds', wait_s from recent) d
+              where d.s is not null group by d.metric) r,
              lateral (values ('avg', r.avg), ('p50', r.p50), ('p95', r.p95)) as st(stat, v)
-        where st.v is not null
-    union all
-    select 'command_queue_wait_seconds', jsonb_build_object('stat', st.stat), st.v
-        from (select avg(wait_s) as avg, percentile_cont(0.5) within group (order by wait_s) as p50,
-                     percentile_cont(0.95) within group (order by wait_s) as p95 from recent where wait_s is not null) r,
-             lateral (values ('avg', r.avg), ('p50', r.p50), ('p95', r.p95)) as st(stat, v)
-        where st.v is not null
     union all
     select 'queue_depth', '{}'::jsonb, (select count(*) from pgshell.commands where status = 'queued')::float8
     union all

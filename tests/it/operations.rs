@@ -211,7 +211,10 @@ async fn metrics_count_what_the_database_holds() {
     assert_eq!(get("commands_by_program_total", Some(("program", "echo"))), Some(2.0));
     assert_eq!(get("queue_depth", None), Some(0.0));
     assert_eq!(get("executors_active", None), Some(1.0));
-    assert!(get("command_run_seconds", Some(("stat", "p95"))).unwrap() >= get("command_run_seconds", Some(("stat", "p50"))).unwrap());
+    for m in ["command_run_seconds", "command_queue_wait_seconds"] {
+        let (p50, p95, avg) = (get(m, Some(("stat", "p50"))), get(m, Some(("stat", "p95"))), get(m, Some(("stat", "avg"))));
+        assert!(p50.is_some() && avg.is_some() && p95 >= p50 && p50 >= Some(0.0), "{m}: {p50:?} {p95:?} {avg:?}");
+    }
     let fuel: i64 = admin.query_one("select coalesce(sum(fuel_consumed), 0)::int8 from pgshell.commands", &[]).await.unwrap().get(0);
     assert_eq!(get("user_fuel_total", Some(("user", "alice"))), Some(fuel as f64));
     let text = pg_shell::cli::ops::prometheus(&ms);
