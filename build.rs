@@ -61,6 +61,7 @@ fn main() {
         .arg("--target-dir")
         .arg(&target_dir);
     scrub_env(&mut cmd);
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", path_remaps(&tools_dir).join("\x1f"));
     let toolchain = wasi_c_toolchain(&out_dir);
     if !toolchain.is_empty() {
         let shown: Vec<String> =
@@ -93,6 +94,37 @@ fn main() {
         fs::copy(&from, &to)
             .unwrap_or_else(|e| panic!("copying {} to {}: {e}", from.display(), to.display()));
     }
+}
+
+/// `--remap-path-prefix` flags that keep this machine's paths out of the
+/// modules: panic locations name source files, and a registry crate's path is
+/// absolute (`$CARGO_HOME/registry/src/...`). Without them a module's bytes,
+/// and so its digest, would depend on the user's home directory and where the
+/// checkout lives, and a session recorded on one machine would not replay on
+/// another (the plan pins module digests). Cargo 1.85+ keeps RUSTFLAGS out of
+/// `-C metadata`, so the flags themselves, which do name this machine's
+/// paths, do not change symbol hashes. (The C in textutils is mapped by its
+/// own build script with `-ffile-prefix-map`.)
+fn path_remaps(tools_dir: &Path) -> Vec<String> {
+    let mut homes: Vec<PathBuf> = Vec::new();
+    if let Some(home) = env::var_os("CARGO_HOME") {
+        homes.push(home.into());
+    } else if let Some(home) = env::var_os("HOME") {
+        homes.push(Path::new(&home).join(".cargo"));
+    }
+    let mut dirs: Vec<(PathBuf, &str)> = homes.into_iter().map(|h| (h, "/cargo")).collect();
+    dirs.push((tools_dir.to_path_buf(), "/wasm-tools"));
+    let mut flags = Vec::new();
+    for (dir, to) in dirs {
+        let canonical = dir.canonicalize().ok();
+        for from in std::iter::once(dir).chain(canonical) {
+            let flag = format!("--remap-path-prefix={}={to}", from.display());
+            if !flags.contains(&flag) {
+                flags.push(flag);
+            }
+        }
+    }
+    flags
 }
 
 /// Reruns this script when anything in `wasm-tools/` except its build output

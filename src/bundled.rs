@@ -133,6 +133,25 @@ mod tests {
         assert!(is_wasm_module(FSCONFORM.wasm));
     }
 
+    /// The modules' digests are pinned in every recorded plan, so their
+    /// bytes must not depend on where this machine keeps the checkout or
+    /// cargo's registry (build.rs remaps both); otherwise a session recorded
+    /// here would not replay on another machine.
+    #[test]
+    fn modules_name_no_path_of_this_machine() {
+        let mut paths = vec![env!("CARGO_MANIFEST_DIR").to_string()];
+        match std::env::var("CARGO_HOME") {
+            Ok(home) => paths.push(home),
+            Err(_) => paths.extend(std::env::var("HOME").map(|h| format!("{h}/.cargo"))),
+        }
+        for m in [&COREUTILS, &TEXTUTILS, &FIXTURES, &FSCONFORM] {
+            for path in &paths {
+                let found = m.wasm.windows(path.len()).position(|w| w == path.as_bytes());
+                assert!(found.is_none(), "{} names {path} at byte {found:?}", m.name);
+            }
+        }
+    }
+
     #[test]
     fn program_lists_are_sorted_and_unique() {
         for m in [&COREUTILS, &TEXTUTILS, &FIXTURES, &FSCONFORM] {

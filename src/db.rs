@@ -28,7 +28,13 @@ pub async fn connect(conninfo: &str) -> Result<(Client, mpsc::UnboundedReceiver<
         config.application_name("pg_shell");
     }
     config.connect_timeout(Duration::from_secs(10));
-    let (client, mut conn) = config.connect(NoTls).await.context("connecting to PostgreSQL")?;
+    // connect_timeout bounds the socket's connect only; a server that
+    // accepted but never answers the startup (one going down or coming up
+    // around an immediate-mode restart) would hold the caller forever.
+    let (client, mut conn) = tokio::time::timeout(Duration::from_secs(15), config.connect(NoTls))
+        .await
+        .map_err(|_| anyhow::anyhow!("connecting to PostgreSQL: no answer to the startup within 15 s"))?
+        .context("connecting to PostgreSQL")?;
     let (tx, rx) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut messages = futures_util::stream::poll_fn(move |cx| conn.poll_message(cx));
@@ -70,6 +76,8 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (11, "0011_operations", include_str!("../sql/migrations/0011_operations.sql")),
     (12, "0012_postgrest", include_str!("../sql/migrations/0012_postgrest.sql")),
     (13, "0013_import", include_str!("../sql/migrations/0013_import.sql")),
+    (16, "0016_gc", include_str!("../sql/migrations/0016_gc.sql")),
+    (17, "0017_heartbeat_holds", include_str!("../sql/migrations/0017_heartbeat_holds.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,

@@ -12,7 +12,11 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(1);
         }
     };
-    match runtime.block_on(cli.command.run()) {
+    let result = runtime.block_on(cli.command.run());
+    // Guest work still on blocking threads (an executor past its grace
+    // period handed it back already) must not hold the exit.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    match result {
         Ok(code) => std::process::ExitCode::from(code),
         Err(e) => {
             eprintln!("pg_shell: {e:#}");

@@ -18,6 +18,10 @@ pub struct ExecutorArgs {
     /// Seconds a claim lives without a heartbeat.
     #[arg(long, env = "PG_SHELL_LEASE", default_value_t = 30.0)]
     pub lease: f64,
+    /// On SIGTERM/Ctrl-C: how long running commands may take to finish
+    /// before they are handed back to the queue (15s, 2m, ...).
+    #[arg(long, env = "PG_SHELL_GRACE", value_parser = super::ops::parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub grace: Duration,
 }
 
 impl ExecutorArgs {
@@ -39,6 +43,7 @@ impl ExecutorArgs {
             bail!("the lease must be at least one second");
         }
         c.lease = Duration::from_secs_f64(self.lease);
+        c.grace = self.grace;
         Ok(c)
     }
 }

@@ -64,33 +64,58 @@ pub struct Cleanup {
 
 impl Cleanup {
     pub async fn run(self) -> Result<u8> {
-        let target = self.db.resolve(false).await?;
-        let mut client = crate::db::connect_plain(&target.conninfo).await.context("connecting to the database")?;
-        crate::db::migrate(&mut client).await?;
-        loop {
-            let r = match crate::services::cleanup::run_once(&client, self.limit).await {
-                Ok(r) => r,
-                Err(e) if self.every.is_some() => {
-                    // The database restarted or went away: keep trying.
-                    eprintln!("cleanup pass failed: {e:#}");
-                    if let Ok(c) = crate::db::connect_plain(&target.conninfo).await {
-                        client = c;
-                    }
-                    if !next_round(self.every.unwrap()).await {
-                        return Ok(0);
-                    }
-                    continue;
+        let limit = self.limit;
+        rounds(&self.db, self.every, |client| {
+            Box::pin(async move {
+                let r = crate::services::cleanup::run_once(client, limit).await?;
+                println!(
+                    "cleanup: {} dead executor(s), {} command(s) handed back, {} lost, {} idle session(s) closed, {} session(s) deleted by retention",
+                    r.dead_executors, r.released, r.lost, r.idle_closed, r.retention_deleted
+                );
+                let g = &r.collected;
+                println!(
+                    "collected: {} environment(s), {} tree object(s), {} blob(s), {} bytes; {} stale upload(s)",
+                    g.environments, g.tree_objects, g.blobs, g.bytes, g.stale_uploads
+                );
+                Ok(())
+            })
+        })
+        .await
+    }
+}
+
+type Pass<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> + 'a>>;
+
+/// An agent's loop: one `pass`, or one every `every` until SIGTERM/SIGINT.
+/// With `every`, a failed pass (the database restarted or is unreachable) is
+/// reported on stderr and the connection is made again before the next
+/// round, so the agent outlives the database's restarts; a single pass
+/// fails with its error.
+async fn rounds(db: &DbArgs, every: Option<Duration>, mut pass: impl FnMut(&tokio_postgres::Client) -> Pass<'_>) -> Result<u8> {
+    let target = db.resolve(false).await?;
+    let mut client = crate::db::connect_plain(&target.conninfo).await.context("connecting to the database")?;
+    crate::db::migrate(&mut client).await?;
+    let Some(every) = every else {
+        pass(&client).await?;
+        return Ok(0);
+    };
+    loop {
+        if client.is_closed() {
+            match crate::db::connect_plain(&target.conninfo).await {
+                Ok(c) => {
+                    eprintln!("reconnected to the database");
+                    client = c;
                 }
-                Err(e) => return Err(e),
-            };
-            println!(
-                "cleanup: {} dead executor(s), {} command(s) handed back, {} lost, {} idle session(s) closed, {} session(s) deleted by retention",
-                r.dead_executors, r.released, r.lost, r.idle_closed, r.retention_deleted
-            );
-            match self.every {
-                Some(every) if next_round(every).await => {}
-                _ => return Ok(0),
+                Err(e) => eprintln!("the database is unreachable ({e:#}); trying again in {every:?}"),
             }
+        }
+        if !client.is_closed() {
+            if let Err(e) = pass(&client).await {
+                eprintln!("pass failed: {e:#}");
+            }
+        }
+        if !next_round(every).await {
+            return Ok(0);
         }
     }
 }
@@ -173,48 +198,50 @@ fn csv_field(s: &str) -> String {
 
 impl Monitor {
     pub async fn run(self) -> Result<u8> {
-        let target = self.db.resolve(false).await?;
-        let mut client = crate::db::connect_plain(&target.conninfo).await.context("connecting to the database")?;
-        crate::db::migrate(&mut client).await?;
-        loop {
-            let ms = metrics(&client, self.window).await?;
-            let now: String = client
-                .query_one("select to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", &[])
-                .await?
-                .get(0);
-            match &self.csv {
-                Some(path) => {
-                    let fresh = std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true);
-                    let mut f = std::fs::OpenOptions::new()
-                        .create(true)
-                        .append(true)
-                        .open(path)
-                        .with_context(|| format!("opening {}", path.display()))?;
-                    let mut text = String::new();
-                    if fresh {
-                        text.push_str("time,metric,labels,value\n");
-                    }
-                    for m in &ms {
-                        text.push_str(&format!("{now},{},{},{}\n", csv_field(&m.name), csv_field(&label_text(&m.labels)), m.value));
-                    }
-                    f.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
-                }
-                None => {
-                    let width = ms.iter().map(|m| m.name.len() + label_text(&m.labels).len() + 2).max().unwrap_or(10);
-                    println!("pg_shell at {now}");
-                    for m in &ms {
-                        let l = label_text(&m.labels);
-                        let key = if l.is_empty() { m.name.clone() } else { format!("{}{{{l}}}", m.name) };
-                        println!("  {key:<width$} {}", trim_float(m.value));
-                    }
-                }
+        let (window, csv) = (self.window, self.csv.clone());
+        rounds(&self.db, self.every, |client| {
+            let csv = csv.clone();
+            Box::pin(async move { report(client, window, csv.as_deref()).await })
+        })
+        .await
+    }
+}
+
+/// One monitor round: the metrics as a table on stdout, or appended to `csv`.
+async fn report(client: &tokio_postgres::Client, window: Duration, csv: Option<&std::path::Path>) -> Result<()> {
+    let ms = metrics(client, window).await?;
+    let now: String = client
+        .query_one("select to_char(now() at time zone 'utc', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')", &[])
+        .await?
+        .get(0);
+    match csv {
+        Some(path) => {
+            let fresh = std::fs::metadata(path).map(|m| m.len() == 0).unwrap_or(true);
+            let mut f = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening {}", path.display()))?;
+            let mut text = String::new();
+            if fresh {
+                text.push_str("time,metric,labels,value\n");
             }
-            match self.every {
-                Some(every) if next_round(every).await => {}
-                _ => return Ok(0),
+            for m in &ms {
+                text.push_str(&format!("{now},{},{},{}\n", csv_field(&m.name), csv_field(&label_text(&m.labels)), m.value));
+            }
+            f.write_all(text.as_bytes()).with_context(|| format!("writing {}", path.display()))?;
+        }
+        None => {
+            let width = ms.iter().map(|m| m.name.len() + label_text(&m.labels).len() + 2).max().unwrap_or(10);
+            println!("pg_shell at {now}");
+            for m in &ms {
+                let l = label_text(&m.labels);
+                let key = if l.is_empty() { m.name.clone() } else { format!("{}{{{l}}}", m.name) };
+                println!("  {key:<width$} {}", trim_float(m.value));
             }
         }
     }
+    Ok(())
 }
 
 fn trim_float(v: f64) -> String {

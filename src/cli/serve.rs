@@ -19,6 +19,9 @@ pub struct Serve {
     /// A PostgREST config file (`key = "value"` lines); PGRST_* variables override it.
     #[arg(long, env = "PGRST_CONFIG")]
     pub config: Option<PathBuf>,
+    /// On SIGTERM/Ctrl-C: how long requests in flight may take to finish.
+    #[arg(long, env = "PG_SHELL_GRACE", value_parser = super::ops::parse_duration, default_value = "30s", value_name = "DURATION")]
+    pub grace: std::time::Duration,
 }
 
 impl Serve {
@@ -44,7 +47,7 @@ impl Serve {
                 target.cluster
             }
         };
-        let gw = gateway::Gateway::bind(config).await?;
+        let gw = gateway::Gateway::bind(config).await?.with_grace(self.grace);
         println!("pg_shell gateway on {}", gw.url());
         let result = gw.run(shutdown_signal()).await;
         if let Some(c) = cluster {

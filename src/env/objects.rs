@@ -529,6 +529,26 @@ enum Parsed {
     Node(Vec<(String, Digest)>),
 }
 
+/// What one stored tree object refers to: the directory objects under it
+/// (child directories, or a node's chunks) and the blobs of its files. The
+/// garbage collector (src/services/gc.rs) walks live trees with it.
+pub fn references(bytes: &[u8]) -> Result<(Vec<Digest>, Vec<Digest>)> {
+    Ok(match parse(bytes)? {
+        Parsed::Leaf(entries) => {
+            let objects = entries.iter().filter_map(|(_, _, c)| *c).collect();
+            let blobs = entries
+                .iter()
+                .filter_map(|(_, e, _)| match e {
+                    Entry::File { digest, .. } => Some(*digest),
+                    _ => None,
+                })
+                .collect();
+            (objects, blobs)
+        }
+        Parsed::Node(children) => (children.into_iter().map(|(_, d)| d).collect(), Vec::new()),
+    })
+}
+
 fn parse(bytes: &[u8]) -> Result<Parsed> {
     let mut r = Reader { buf: bytes, pos: 0 };
     ensure!(r.take(4).ok() == Some(&MAGIC[..]), "not a tree object (bad magic)");

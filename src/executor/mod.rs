@@ -58,6 +58,9 @@ pub struct ExecutorConfig {
     pub poll_interval: Duration,
     /// Compiled-module cache directory.
     pub cache_dir: Option<PathBuf>,
+    /// On shutdown, how long running commands may take to finish before
+    /// they are handed back (`pgshell.stop_executor`).
+    pub grace: Duration,
 }
 
 impl ExecutorConfig {
@@ -69,6 +72,7 @@ impl ExecutorConfig {
             lease: Duration::from_secs(30),
             poll_interval: Duration::from_secs(2),
             cache_dir: WasiRuntime::default_cache_dir(),
+            grace: Duration::from_secs(30),
         }
     }
 }
@@ -228,8 +232,10 @@ impl Executor {
         Ok(Rerun { out: done.out, env_after: done.env_after.digest })
     }
 
-    /// Runs until `shutdown` turns true, then lets running commands finish,
-    /// hands back nothing it still holds, and returns.
+    /// Runs until `shutdown` turns true, then stops claiming, lets running
+    /// commands finish for up to `config.grace`, hands back whatever still
+    /// runs (re-queued, or `lost` for a native program not marked
+    /// retry-safe: `pgshell.stop_executor`), and returns.
     pub async fn run(self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
         let s = self.shared.clone();
         info!(executor = %s.id, concurrency = s.config.concurrency, "executor starting");
@@ -295,11 +301,31 @@ impl Executor {
                 _ = shutdown.changed() => {}
             }
         }
-        info!(executor = %s.id, running = tasks.len(), "executor stopping; letting running commands finish");
-        while tasks.join_next().await.is_some() {}
-        if let Ok(c) = s.db.get().await {
-            let _ = c.execute("select pgshell.stop_executor($1)", &[&s.id]).await;
+        info!(executor = %s.id, running = tasks.len(), grace = ?s.config.grace, "executor stopping; letting running commands finish");
+        let drained = tokio::time::timeout(s.config.grace, async { while tasks.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            warn!(executor = %s.id, running = tasks.len(), "grace period over; handing back what still runs");
         }
+        // Hands back what is still claimed, so another executor takes it at
+        // once; a completion this process might still try is refused by the
+        // claim token.
+        let handed_back = match s.db.get().await {
+            Ok(c) => c.execute("select pgshell.stop_executor($1)", &[&s.id]).await.map_err(anyhow::Error::from),
+            Err(e) => Err(anyhow::Error::from(e)),
+        };
+        match handed_back {
+            // What was handed back stops here: the guests see their cancel
+            // flag, and their completions would be refused anyway.
+            Ok(_) if !tasks.is_empty() => {
+                for flag in s.running.lock().unwrap().values() {
+                    flag.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+                let _ = tokio::time::timeout(Duration::from_secs(5), async { while tasks.join_next().await.is_some() {} }).await;
+            }
+            Ok(_) => {}
+            Err(e) => warn!(error = format!("{e:#}"), "could not record the stop; the cleanup agent hands back what this executor held"),
+        }
+        tasks.abort_all();
         listener.abort();
         heartbeat.abort();
         replays.abort();

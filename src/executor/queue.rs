@@ -147,8 +147,10 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
         }
         let result = async {
             let client = s.db.get().await?;
+            // Only what this executor runs is renewed (0017).
+            let holds: Vec<i64> = s.running.lock().unwrap().keys().copied().collect();
             let rows = client
-                .query("select * from pgshell.heartbeat($1, $2)", &[&s.id, &(s.config.lease.as_millis() as i32)])
+                .query("select * from pgshell.heartbeat($1, $2, $3)", &[&s.id, &(s.config.lease.as_millis() as i32), &holds])
                 .await?;
             for r in rows {
                 if let Some(id) = r.get::<_, Option<i64>>(0) {

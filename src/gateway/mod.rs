@@ -40,7 +40,7 @@ mod rpc;
 mod static_files;
 
 use std::collections::HashMap;
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -110,10 +110,11 @@ pub struct Gateway {
     listener: tokio::net::TcpListener,
     app: Arc<App>,
     listener_task: tokio::task::JoinHandle<()>,
+    grace: Duration,
 }
 
 /// Binds `config.listen` and serves until `shutdown` completes, then drains
-/// in-flight requests.
+/// in-flight requests for up to 30 s.
 pub async fn serve(config: GatewayConfig, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
     Gateway::bind(config).await?.run(shutdown).await
 }
@@ -181,7 +182,19 @@ impl Gateway {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("listening on {}", config.listen))?;
-        Ok(Gateway { listener, app: Arc::new(App { config, pool, catalog, search_paths }), listener_task })
+        Ok(Gateway {
+            listener,
+            app: Arc::new(App { config, pool, catalog, search_paths }),
+            listener_task,
+            grace: Duration::from_secs(30),
+        })
+    }
+
+    /// After shutdown, how long requests still in flight (and open streams)
+    /// may take before their connections are closed (default 30 s).
+    pub fn with_grace(mut self, grace: Duration) -> Gateway {
+        self.grace = grace;
+        self
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -198,7 +211,7 @@ impl Gateway {
     }
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let Gateway { listener, app, listener_task } = self;
+        let Gateway { listener, app, listener_task, grace } = self;
         let router = Router::new()
             .route("/healthz", get(healthz))
             .route("/readyz", get(ops::readyz))
@@ -208,9 +221,27 @@ impl Gateway {
             .layer(axum::middleware::from_fn_with_state(app.clone(), cors))
             .with_state(app.clone());
         tracing::info!(addr = %listener.local_addr()?, schemas = ?app.config.schemas, "gateway listening");
-        let result = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await;
+        // Stop accepting at `shutdown`, then let in-flight requests finish for
+        // `grace`; connections still open after that are closed.
+        let (signalled, drain) = tokio::sync::oneshot::channel::<()>();
+        let serving = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                let _ = signalled.send(());
+            })
+            .into_future();
+        let result = tokio::select! {
+            r = serving => r,
+            _ = async {
+                if drain.await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(?grace, "grace period over; closing the connections still open");
+                Ok(())
+            }
+        };
         listener_task.abort();
         app.pool.close();
         result.context("serving HTTP")

@@ -4,5 +4,6 @@
 
 pub mod anchor;
 pub mod cleanup;
+pub mod gc;
 pub mod replay_agent;
 pub mod rescue;

@@ -185,6 +185,96 @@ async fn retention_deletes_old_closed_sessions_but_keeps_held_ones() {
     assert_eq!(problems(&db).await, Vec::<String>::new());
 }
 
+async fn blob_of(db: &TestDb, content: &[u8]) -> Option<(i64, std::time::SystemTime)> {
+    let digest = pg_shell::env::sha256(content).to_vec();
+    db.admin()
+        .await
+        .query_opt("select size, used_at from pgshell.blobs where digest = $1", &[&digest])
+        .await
+        .unwrap()
+        .map(|r| (r.get(0), r.get(1)))
+}
+
+#[tokio::test]
+async fn retention_frees_the_storage_only_deleted_sessions_used() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let admin = db.admin().await;
+    let (gone, kept) = (u.session().await, u.session().await);
+    // `gone` alone has a 108 KB file and a directory; both share `shared`.
+    assert_eq!(u.run(gone, "mkdir d && seq 1 20000 > d/big && echo shared > s && wc -l < d/big").await.stdout(), "20000\n");
+    assert_eq!(u.run(kept, "echo shared > s && echo mine > m && cat s m").await.stdout(), "shared\nmine\n");
+    let big: Vec<u8> = (1..=20000).map(|i| format!("{i}\n")).collect::<String>().into_bytes();
+    assert_eq!(blob_of(&db, &big).await.map(|b| b.0), Some(big.len() as i64));
+    let before: (i64, i64, i64) = {
+        let r = admin
+            .query_one("select (select count(*) from pgshell.blobs), (select coalesce(sum(size), 0)::bigint from pgshell.blobs), (select count(*) from pgshell.tree_objects)", &[])
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    u.client.raw().execute("select api.close_session($1)", &[&gone]).await.unwrap();
+    set(&db, "retention_days", "0.00001").await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // Passes until nothing is left to do (the executor's heartbeats may run some).
+    let mut collected = pg_shell::services::gc::Report::default();
+    for _ in 0..5 {
+        let r = pg_shell::services::cleanup::run_once(&admin, 100).await.unwrap();
+        collected.environments += r.collected.environments;
+        collected.tree_objects += r.collected.tree_objects;
+        collected.blobs += r.collected.blobs;
+        collected.bytes += r.collected.bytes;
+    }
+    let left: Vec<uuid::Uuid> = admin.query("select id from pgshell.sessions", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(left, vec![kept]);
+    assert_eq!(blob_of(&db, &big).await, None, "the file only the deleted session had is gone");
+    assert!(blob_of(&db, b"shared\n").await.is_some(), "a file the kept session shares stays");
+    let after: (i64, i64, i64) = {
+        let r = admin
+            .query_one("select (select count(*) from pgshell.blobs), (select coalesce(sum(size), 0)::bigint from pgshell.blobs), (select count(*) from pgshell.tree_objects)", &[])
+            .await
+            .unwrap();
+        (r.get(0), r.get(1), r.get(2))
+    };
+    assert!(before.1 - after.1 >= big.len() as i64, "blob bytes {} -> {}", before.1, after.1);
+    assert!(after.2 < before.2, "tree objects {} -> {}", before.2, after.2);
+    // The audit says so, by whatever pass collected it (the executor's heartbeat may have).
+    let audited: i64 = admin
+        .query_one("select coalesce(sum((details->>'blobs')::bigint), 0)::bigint from pgshell.audit_log where event = 'storage.collected'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(audited >= 1, "no storage.collected event");
+    println!(
+        "retention freed {} blobs ({} bytes) and {} tree objects; this test's passes collected {collected:?}",
+        before.0 - after.0,
+        before.1 - after.1,
+        before.2 - after.2
+    );
+    // What is kept is intact: it still reads, runs and replays.
+    assert_eq!(u.run(kept, "cat s m && ls").await.stdout(), "shared\nmine\nm\ns\n");
+    let r = db.replay(kept, true).await;
+    assert_eq!((r.verdict, r.diverged), ("verified", 0), "{:?}", r.first_divergence);
+    assert_eq!(problems(&db).await, Vec::<String>::new());
+
+    // Re-use after the mark: a blob nothing refers to is stored again by a
+    // command that completes after the collector's mark; it is kept.
+    assert_eq!(u.run(kept, "seq 1 20000 > again && rm again").await.outcome(), "exited");
+    let mark: std::time::SystemTime = admin.query_one("select pgshell.gc_begin()", &[]).await.unwrap().get(0);
+    assert_eq!(u.run(kept, "seq 1 20000 > again2").await.outcome(), "exited");
+    let (_, used) = blob_of(&db, &big).await.expect("stored again");
+    assert!(used > mark, "re-use touched the blob after the mark");
+    let digest = pg_shell::env::sha256(&big).to_vec();
+    let n: i64 = admin
+        .query_one("select n from pgshell.gc_delete('blobs', array[$1::bytea], $2)", &[&digest, &mark])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0, "a blob used after the mark is not deleted");
+    assert_eq!(u.run(kept, "wc -l < again2").await.stdout(), "20000\n");
+}
+
 #[tokio::test]
 async fn metrics_count_what_the_database_holds() {
     let mut db = TestDb::new().await;
@@ -291,4 +381,214 @@ async fn the_gateway_serves_readiness_and_metrics_to_whoever_holds_the_token() {
     let why = r.text().await.unwrap();
     assert!(why.contains("version 999") && why.contains(&format!("built for {built}")), "{why}");
     assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), 200, "alive, only not ready");
+}
+
+fn spawn_agent(conninfo: &str, args: &[&str], out: Option<&std::path::Path>) -> crate::support::Agent {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pg_shell"));
+    cmd.args(args)
+        .env("DATABASE_URL", conninfo)
+        .env("PG_SHELL_CACHE_DIR", crate::support::cache_dir())
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    match out {
+        Some(path) => cmd.stdout(std::fs::File::create(path).unwrap()),
+        None => cmd.stdout(std::process::Stdio::null()),
+    };
+    crate::support::Agent(cmd.spawn().expect("starting a pg_shell agent"))
+}
+
+/// The issue's kill test: 3 executor processes, 50 sessions, 2,000 commands;
+/// executors are killed with SIGKILL and started again while they run, with
+/// the cleanup agent running. Every command completes exactly once, in
+/// session order, with exactly its own output, and the audit log verifies.
+#[tokio::test]
+async fn executors_killed_again_and_again_lose_and_duplicate_nothing() {
+    const SESSIONS: usize = 50;
+    const PER_SESSION: usize = 40;
+    let mut db = TestDb::new().await;
+    let mut u = db.user("alice").await;
+    let sessions: Vec<uuid::Uuid> = {
+        let mut v = Vec::new();
+        for _ in 0..SESSIONS {
+            v.push(u.session().await);
+        }
+        v
+    };
+    // Each command appends its number to a file and prints a line of its
+    // own plus a pipeline's result: a command run twice, out of order or
+    // with another's output shows in the file or in its stdout.
+    let mut ids: Vec<(usize, usize, i64)> = Vec::new();
+    for j in 0..PER_SESSION {
+        for (i, s) in sessions.iter().enumerate() {
+            let line = format!("echo {j} >> log && echo s{i}c{j} && seq 1 {} | wc -l", 100 + j);
+            ids.push((i, j, u.client.submit(*s, &line).await.unwrap()));
+        }
+    }
+    let started = Instant::now();
+    let mut executors: Vec<crate::support::Agent> =
+        (0..3).map(|_| spawn_agent(&db.conninfo, &["executor", "--concurrency", "4"], None)).collect();
+    let cleanup = spawn_agent(&db.conninfo, &["cleanup", "--every", "500ms"], None);
+    let admin = db.admin().await;
+    let pending = || async {
+        admin
+            .query_one("select count(*) from pgshell.commands where status in ('queued', 'running')", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let (mut kills, mut next) = (0usize, 0usize);
+    while pending().await > 0 {
+        assert!(started.elapsed() < Duration::from_secs(400), "{} commands still pending", pending().await);
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        // Kill one while it holds work, and start it again.
+        let running: i64 = admin
+            .query_one("select count(*) from pgshell.commands where status = 'running'", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if running > 0 {
+            let victim = &mut executors[next % 3];
+            victim.kill().unwrap(); // SIGKILL
+            victim.wait().unwrap();
+            *victim = spawn_agent(&db.conninfo, &["executor", "--concurrency", "4"], None);
+            kills += 1;
+            next += 1;
+        }
+    }
+    let took = started.elapsed();
+    drop(executors);
+    drop(cleanup);
+    assert!(kills >= 10, "only {kills} kills happened before the work was done");
+
+    let rows = admin
+        .query(
+            "select c.id, c.status::text, c.outcome::text, convert_from(c.stdout, 'UTF8'), c.attempt,
+                    (select count(*) from pgshell.audit_log a where a.command_id = c.id and a.event = 'command.completed'),
+                    c.started_at, c.finished_at, c.session_id, c.seq
+             from pgshell.commands c order by c.session_id, c.seq",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), SESSIONS * PER_SESSION);
+    let by_id: std::collections::HashMap<i64, &tokio_postgres::Row> = rows.iter().map(|r| (r.get::<_, i64>(0), r)).collect();
+    let (mut lost, mut duplicated, mut rerun) = (0, 0, 0);
+    for (i, j, id) in &ids {
+        let r = by_id[id];
+        let (status, outcome, stdout): (String, Option<String>, String) = (r.get(1), r.get(2), r.get(3));
+        if outcome.as_deref() == Some("lost") {
+            lost += 1;
+        }
+        if r.get::<_, i64>(5) != 1 {
+            duplicated += 1;
+        }
+        if r.get::<_, i32>(4) > 1 {
+            rerun += 1;
+        }
+        assert_eq!((status.as_str(), outcome.as_deref()), ("done", Some("exited")), "command {id}");
+        assert_eq!(stdout, format!("s{i}c{j}\n{}\n", 100 + j), "command {id}: its own output, once");
+    }
+    assert_eq!((lost, duplicated), (0, 0));
+    // Session order: each command started after its predecessor finished.
+    for w in rows.windows(2) {
+        let (a, b) = (&w[0], &w[1]);
+        if a.get::<_, uuid::Uuid>(8) == b.get::<_, uuid::Uuid>(8) {
+            let (done, next): (std::time::SystemTime, std::time::SystemTime) = (a.get(7), b.get(6));
+            assert!(next >= done, "command {} started before {} finished", b.get::<_, i64>(0), a.get::<_, i64>(0));
+        }
+    }
+    // The file each session appended to holds every number once, in order.
+    db.start_executor();
+    let want: String = (0..PER_SESSION).map(|j| format!("{j}\n")).collect();
+    for s in &sessions {
+        assert_eq!(u.run(*s, "cat log").await.stdout(), want);
+    }
+    assert_eq!(problems(&db).await, Vec::<String>::new(), "the audit log verifies");
+    println!(
+        "kill test: {} commands in {SESSIONS} sessions, {kills} SIGKILLs and restarts, {rerun} commands re-run, lost = {lost}, duplicated = {duplicated}, {:.1} s",
+        ids.len(),
+        took.as_secs_f64()
+    );
+}
+
+fn sigterm(child: &std::process::Child) {
+    // SAFETY: kill(2) on our own child's pid.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+}
+
+fn exit_within(child: &mut std::process::Child, limit: Duration) -> (std::process::ExitStatus, Duration) {
+    let t = Instant::now();
+    loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            return (s, t.elapsed());
+        }
+        assert!(t.elapsed() < limit, "still running {limit:?} after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// SIGTERM: an executor stops claiming, lets what runs finish within its
+/// grace period, hands back what does not, and exits 0.
+#[tokio::test]
+async fn sigterm_lets_running_commands_finish_within_the_grace_period_then_hands_back() {
+    let mut db = TestDb::new().await;
+    let mut u = db.user("alice").await;
+    let (quick, slow) = (u.session().await, u.session().await);
+    db.set_session_limits(slow, serde_json::json!({"timeout_ms": 60000})).await;
+    let running = |ids: Vec<i64>| {
+        let admin = db.admin();
+        async move {
+            let admin = admin.await;
+            for _ in 0..500 {
+                let n: i64 = admin
+                    .query_one("select count(*) from pgshell.commands where id = any($1) and status = 'running'", &[&ids])
+                    .await
+                    .unwrap()
+                    .get(0);
+                if n == ids.len() as i64 {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            panic!("the commands never ran");
+        }
+    };
+    // Within the grace period: the command finishes and is recorded.
+    let mut ex = spawn_agent(&db.conninfo, &["executor", "--grace", "20s"], None);
+    let nap = u.client.submit(quick, "sleep 1 && echo rested").await.unwrap();
+    running(vec![nap]).await;
+    sigterm(&ex);
+    let queued_later = u.client.submit(quick, "echo later").await.unwrap();
+    let (status, took) = exit_within(&mut ex, Duration::from_secs(15));
+    assert!(status.success(), "{status}");
+    assert!(took >= Duration::from_millis(500), "exited after {took:?}, before its command finished");
+    let c = u.client.command(nap).await.unwrap();
+    assert_eq!((c.status.as_str(), c.stdout()), ("done", "rested\n"));
+    assert_eq!(u.client.command(queued_later).await.unwrap().status, "queued", "nothing is claimed after SIGTERM");
+
+    // Past the grace period: handed back at once, and run by the next executor.
+    let mut ex = spawn_agent(&db.conninfo, &["executor", "--grace", "1s"], None);
+    let spin = u.client.submit(slow, "spin").await.unwrap();
+    running(vec![spin]).await;
+    sigterm(&ex);
+    let (status, took) = exit_within(&mut ex, Duration::from_secs(10));
+    assert!(status.success(), "{status}");
+    assert!(took < Duration::from_secs(5), "grace 1 s, exited after {took:?}");
+    let admin = db.admin().await;
+    let (state, attempt): (String, i32) = {
+        let r = admin.query_one("select status::text, attempt from pgshell.commands where id = $1", &[&spin]).await.unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!((state.as_str(), attempt), ("queued", 1), "handed back to the queue");
+    let reason: String = admin
+        .query_one("select details->>'reason' from pgshell.audit_log where command_id = $1 and event = 'command.released'", &[&spin])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(reason, "executor stopped");
+    db.start_executor();
+    assert_eq!(u.client.wait(queued_later, Duration::from_secs(60)).await.unwrap().stdout(), "later\n");
+    db.admin().await.execute("select api.cancel($1)", &[&spin]).await.ok();
+    assert_eq!(problems(&db).await, Vec::<String>::new());
 }

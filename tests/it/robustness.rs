@@ -260,3 +260,143 @@ async fn a_tree_over_its_limits_is_refused_and_the_session_goes_on() {
     let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
 }
+
+/// PostgreSQL stopped in immediate mode under a running gateway, executor,
+/// cleanup agent and monitor: while it is down the gateway answers 503 at
+/// once (no hang); when it is back, all of them carry on by themselves.
+/// (The throwaway cluster commits asynchronously, so the crash may also
+/// forget the last completion it acknowledged: the command is `running`
+/// again under an executor that finished it, which hands it back (0017).)
+#[tokio::test]
+async fn the_gateway_cleanup_and_monitor_outlive_a_database_restart() {
+    use std::time::{Duration, Instant};
+    let cluster = pgcluster::throwaway().unwrap();
+    let conninfo = cluster.connection_string("postgres");
+    let mut client = pg_shell::db::connect_plain(&conninfo).await.unwrap();
+    pg_shell::db::migrate(&mut client).await.unwrap();
+    pg_shell::db::register_bundled(&mut client, false).await.unwrap();
+    pg_shell::db::upsert_user(&client, "alice", "user", Some("a-good-password")).await.unwrap();
+    drop(client);
+    let mut config = pg_shell::executor::ExecutorConfig::new(conninfo.clone());
+    config.cache_dir = Some(crate::support::cache_dir());
+    config.poll_interval = Duration::from_millis(300);
+    let ex = pg_shell::cli::InProcessExecutor::start(config).unwrap();
+    let gw = pg_shell::gateway::Gateway::bind(
+        pg_shell::gateway::GatewayConfig::new(conninfo.clone()).with_listen("127.0.0.1:0".parse().unwrap()),
+    )
+    .await
+    .unwrap();
+    let base = format!("http://{}", gw.local_addr());
+    tokio::spawn(gw.run(std::future::pending()));
+    let dir = tempfile::tempdir().unwrap();
+    let (csv, cleanup_out) = (dir.path().join("metrics.csv"), dir.path().join("cleanup.out"));
+    let agent = |args: &[&str], out: &std::path::Path| {
+        crate::support::Agent(std::process::Command::new(env!("CARGO_BIN_EXE_pg_shell"))
+            .args(args)
+            .env("DATABASE_URL", &conninfo)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::fs::File::create(out).unwrap())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap())
+    };
+    let mut monitor = agent(&["monitor", "--every", "300ms", "--csv", csv.to_str().unwrap()], &dir.path().join("monitor.out"));
+    let mut cleanup = agent(&["cleanup", "--every", "300ms"], &cleanup_out);
+    let lines = |p: &std::path::Path| std::fs::read_to_string(p).unwrap_or_default().lines().count();
+    let http = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
+    let login = |http: reqwest::Client, base: String| async move {
+        http.post(format!("{base}/rpc/login"))
+            .json(&serde_json::json!({"username": "alice", "password": "a-good-password"}))
+            .send()
+            .await
+            .unwrap()
+    };
+    assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status(), 200);
+    assert_eq!(login(http.clone(), base.clone()).await.status(), 200);
+    let mut u = pg_shell::client::ShellClient::connect(&conninfo, "alice").await.unwrap();
+    let s = u.create_session(None).await.unwrap();
+    assert_eq!(u.run(s, "echo before").await.unwrap().stdout(), "before\n");
+    // (Waits yield: the executor and the gateway run on this test's runtime.)
+    async fn wait_for(what: &str, mut ok: impl FnMut() -> bool) {
+        let t = Instant::now();
+        while !ok() {
+            assert!(t.elapsed() < Duration::from_secs(20), "{what} did not happen within 20 s");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    wait_for("monitor rows", || lines(&csv) > 1).await;
+    wait_for("cleanup passes", || lines(&cleanup_out) > 1).await;
+
+    eprintln!("restart test: stopping the database");
+    let root = cluster.root().to_path_buf();
+    // Keep the throwaway handle alive: dropping it deletes the cluster.
+    let _cluster = tokio::task::spawn_blocking(move || {
+        cluster.stop(true).unwrap(); // immediate mode
+        cluster
+    })
+    .await
+    .unwrap();
+    // Down: 503 at once, for readiness and for API calls.
+    for path in ["/readyz", "/rpc/login"] {
+        let t = Instant::now();
+        let r = if path == "/readyz" { http.get(format!("{base}{path}")).send().await.unwrap() } else { login(http.clone(), base.clone()).await };
+        assert_eq!(r.status(), 503, "{path} while the database is down");
+        assert!(t.elapsed() < Duration::from_secs(5), "{path} took {:?} to answer", t.elapsed());
+    }
+    eprintln!("restart test: 503 while down");
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    assert!(monitor.try_wait().unwrap().is_none(), "the monitor outlives the outage");
+    assert!(cleanup.try_wait().unwrap().is_none(), "the cleanup agent outlives the outage");
+    let (rows_down, passes_down) = (lines(&csv), lines(&cleanup_out));
+
+    let opts = pgcluster::ClusterOptions { root, fsync: false, install_if_missing: false, extra_settings: vec![] };
+    let _again = tokio::task::spawn_blocking(move || pgcluster::Cluster::start(opts).unwrap()).await.unwrap();
+    eprintln!("restart test: started again");
+    let t = Instant::now();
+    loop {
+        let r = http.get(format!("{base}/readyz")).send().await.unwrap();
+        if r.status() == 200 {
+            break;
+        }
+        assert!(t.elapsed() < Duration::from_secs(30), "the gateway is not ready again: {}", r.text().await.unwrap());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(login(http.clone(), base.clone()).await.status(), 200, "API calls work again");
+    eprintln!("restart test: ready again");
+    let mut u = pg_shell::client::ShellClient::connect(&conninfo, "alice").await.unwrap();
+    let id = u.submit(s, "echo after").await.unwrap();
+    let done = match u.wait(id, Duration::from_secs(60)).await {
+        Ok(c) => c,
+        Err(e) => {
+            let c = pg_shell::db::connect_plain(&conninfo).await.unwrap();
+            for r in c.query("select coalesce(application_name, ''), coalesce(state, ''), coalesce(wait_event_type, ''), coalesce(wait_event, ''), left(query, 100) from pg_stat_activity where backend_type = 'client backend'", &[]).await.unwrap() {
+                eprintln!("activity: {:?} {:?} {:?} {:?} {:?}", r.get::<_, String>(0), r.get::<_, String>(1), r.get::<_, String>(2), r.get::<_, String>(3), r.get::<_, Option<String>>(4));
+            }
+            for r in c.query("select format('%s seq %s %s by %s lease %s', id, seq, status, claimed_by, lease_expires_at) from pgshell.commands order by id", &[]).await.unwrap() {
+                eprintln!("command: {}", r.get::<_, String>(0));
+            }
+            for r in c.query("select id, stopped_at is not null, coalesce(heartbeat_at::text, '') from pgshell.executors", &[]).await.unwrap() {
+                eprintln!("executor: {:?} stopped={:?} beat={:?}", r.get::<_, String>(0), r.get::<_, bool>(1), r.get::<_, String>(2));
+            }
+            panic!("{e:#}");
+        }
+    };
+    assert_eq!(done.stdout(), "after\n");
+    wait_for("monitor rows after the restart", || lines(&csv) > rows_down).await;
+    wait_for("cleanup passes after the restart", || lines(&cleanup_out) > passes_down).await;
+    // SIGTERM: both stop cleanly.
+    for (name, child) in [("monitor", &mut monitor), ("cleanup", &mut cleanup)] {
+        // SAFETY: kill(2) on our own child's pid.
+        unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t.elapsed() < Duration::from_secs(10), "{name} ignores SIGTERM");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
+        assert!(status.success(), "{name} exits 0 on SIGTERM: {status}");
+    }
+    ex.stop().await.unwrap();
+}

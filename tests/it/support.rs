@@ -326,3 +326,27 @@ impl Reply {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
 }
+
+/// A child process killed (SIGKILL) and reaped when dropped, so a failing
+/// test leaves no agent running.
+pub struct Agent(pub std::process::Child);
+
+impl Drop for Agent {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Agent {
+    type Target = std::process::Child;
+    fn deref(&self) -> &std::process::Child {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Agent {
+    fn deref_mut(&mut self) -> &mut std::process::Child {
+        &mut self.0
+    }
+}
