@@ -58,6 +58,13 @@ impl Pane {
         }
     }
 
+    /// Waits until the shell is at a fresh prompt (the screen's last line),
+    /// as a person would before typing.
+    #[track_caller]
+    fn wait_prompt(&self) {
+        self.wait_for("a fresh prompt", |s| s.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_end() == "alice:/$"));
+    }
+
     fn dead(&self) -> bool {
         let out = self.tmux(&["display-message", "-p", "-t", "t", "#{pane_dead}"]);
         String::from_utf8_lossy(&out.stdout).trim() == "1"
@@ -113,12 +120,14 @@ async fn shell_at_a_terminal_recalls_completes_and_cancels() {
     let screen = pane.wait_for("the prompt", |s| s.contains("alice:/$"));
     assert!(screen.contains("echo prepared"), "a resumed session shows its last commands:\n{screen}");
 
+    pane.wait_prompt();
     // Up recalls the last line of the session's own record.
     pane.keys(&["Up"]);
     pane.wait_for("the recalled line", |s| s.lines().any(|l| l.ends_with("$ echo prepared")));
     pane.keys(&["Enter"]);
     wait_record(&db, s, "the recalled line run", |r| r.iter().filter(|c| c.0 == "echo prepared" && c.1 == "done").count() == 2).await;
 
+    pane.wait_prompt();
     // Tab completes a file name from the session's files.
     pane.type_text("cat notes-un");
     pane.keys(&["Tab"]);
@@ -128,15 +137,33 @@ async fn shell_at_a_terminal_recalls_completes_and_cancels() {
     let r = record(&db, s).await;
     assert_eq!(r.last().unwrap().0.trim_end(), "cat notes-unique.txt");
 
+    // The line was sent with the pane as its terminal (100 x 40, a tty):
+    // `ls` there prints columns, as at a real shell.
+    let admin = db.admin().await;
+    let t: serde_json::Value = admin
+        .query_one("select limits -> 'terminal' from pgshell.commands where session_id = $1 order by seq desc limit 1", &[&s])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(t, serde_json::json!({"tty": true, "term": "xterm-256color", "columns": 100, "lines": 40}));
+    u.run(s, "touch zz-one zz-two zz-three").await;
+    pane.wait_prompt();
+    pane.type_text("ls -d zz-*");
+    pane.keys(&["Enter"]);
+    pane.wait_for("ls in columns", |s| s.lines().any(|l| l.contains("zz-one") && l.contains("zz-three") && l.contains("zz-two")));
+
+    pane.wait_prompt();
     // Ctrl-C at the prompt clears the line: nothing is submitted.
     pane.type_text("echo never");
     pane.keys(&["C-c"]);
+    pane.wait_prompt();
     pane.type_text("echo after-clear");
     pane.keys(&["Enter"]);
     pane.wait_for("the next line's output", |s| s.lines().any(|l| l == "after-clear"));
     let r = record(&db, s).await;
     assert!(!r.iter().any(|c| c.0.contains("never")), "{r:?}");
 
+    pane.wait_prompt();
     // Ctrl-C while a command runs cancels it through api.cancel.
     pane.type_text("sleep 20");
     pane.keys(&["Enter"]);
@@ -148,9 +175,9 @@ async fn shell_at_a_terminal_recalls_completes_and_cancels() {
     assert!(asked.elapsed() < Duration::from_secs(15), "cancelled, not run out");
     pane.wait_for("the cancelled outcome", |s| s.contains("cancelled"));
     // The shell is still there for the next line.
-    pane.wait_for("a prompt after the cancel", |s| s.trim_end().ends_with("alice:/$"));
     assert!(!pane.dead());
 
+    pane.wait_prompt();
     // Ctrl-D leaves.
     pane.keys(&["C-d"]);
     let deadline = Instant::now() + Duration::from_secs(30);
