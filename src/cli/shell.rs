@@ -60,13 +60,13 @@ impl Shell {
         if self.session.is_some() {
             show_resumed(&history);
         }
+        // A second connection: cancelling and completing while the first waits.
+        let side = Arc::new(client.another().await?);
         let last = if interactive {
             let cwd = client.session(session).await?["cwd"].as_str().unwrap_or("/").to_string();
-            // A second connection: cancelling and completing while the first waits.
-            let side = Arc::new(client.another().await?);
             interactive_loop(&mut client, side, session, cwd, &history).await?
         } else {
-            piped_loop(&mut client, session).await?
+            piped_loop(&mut client, &side, session).await?
         };
         if let Some(ex) = ex {
             ex.stop().await?;
@@ -116,8 +116,10 @@ pub fn this_terminal() -> Terminal {
     Terminal { tty, term, columns, lines }
 }
 
-/// Today's behaviour for a script on stdin: each line as it comes.
-async fn piped_loop(client: &mut ShellClient, session: Uuid) -> Result<u8> {
+/// Today's behaviour for a script on stdin: each line as it comes. A Ctrl-C
+/// cancels the running command (through `api.cancel`) and ends the script,
+/// as SIGINT ends a shell script.
+async fn piped_loop(client: &mut ShellClient, side: &ShellClient, session: Uuid) -> Result<u8> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut last = 0u8;
     while let Some(line) = lines.next_line().await? {
@@ -136,9 +138,12 @@ async fn piped_loop(client: &mut ShellClient, session: Uuid) -> Result<u8> {
                 continue;
             }
         };
-        let c = client.wait(id, Duration::from_secs(3600)).await?;
+        let c = wait_or_cancel(client, side, id).await?;
         print_output(&c)?;
         last = super::run::exit_status(&c);
+        if c.status == "cancelled" {
+            break;
+        }
     }
     Ok(last)
 }
@@ -147,7 +152,10 @@ async fn piped_loop(client: &mut ShellClient, session: Uuid) -> Result<u8> {
 type ReadRequest = (String, oneshot::Sender<Result<String, ReadlineError>>);
 
 async fn interactive_loop(client: &mut ShellClient, side: Arc<ShellClient>, session: Uuid, mut cwd: String, history: &[CommandView]) -> Result<u8> {
-    let programs = side.program_names().await.unwrap_or_default();
+    let programs = side.program_names().await.unwrap_or_else(|e| {
+        eprintln!("pg_shell: program names for Tab completion unavailable: {e:#}");
+        Vec::new()
+    });
     let helper = Completion {
         side: side.clone(),
         session,

@@ -133,7 +133,7 @@ async fn shell_at_a_terminal_recalls_completes_and_cancels() {
     pane.keys(&["Tab"]);
     pane.wait_for("the completed name", |s| s.contains("cat notes-unique.txt"));
     pane.keys(&["Enter"]);
-    pane.wait_for("the file's contents", |s| s.contains("tab works"));
+    pane.wait_for("the file's contents", |s| s.lines().any(|l| l == "tab works"));
     let r = record(&db, s).await;
     assert_eq!(r.last().unwrap().0.trim_end(), "cat notes-unique.txt");
 
@@ -155,6 +155,7 @@ async fn shell_at_a_terminal_recalls_completes_and_cancels() {
     pane.wait_prompt();
     // Ctrl-C at the prompt clears the line: nothing is submitted.
     pane.type_text("echo never");
+    pane.wait_for("the typed line", |s| s.lines().any(|l| l.trim_end().ends_with("$ echo never")));
     pane.keys(&["C-c"]);
     pane.wait_prompt();
     pane.type_text("echo after-clear");
@@ -254,4 +255,27 @@ async fn cp_copies_into_and_out_of_a_session_as_recorded_commands() {
     let out = tokio::task::block_in_place(|| pg_shell_cmd(&db, &["cp", "--user", "mallory", "--no-executor", local.to_str().unwrap(), &format!("{s}:/x")]));
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("42501"), "{}", String::from_utf8_lossy(&out.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ctrl_c_cancels_a_piped_script_and_ends_it() {
+    // stdin not a terminal: lines as they come, as before; Ctrl-C (SIGINT
+    // to the foreground group) cancels the running command and stops there.
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let u = db.user("gina").await;
+    let s = u.session().await;
+    let command = format!(
+        "trap 'echo sigint' INT; printf 'sleep 20\\necho not-run\\n' | env DATABASE_URL={} PG_SHELL_CACHE_DIR={} {} shell --user gina --no-executor --session {s}; echo exit=$?",
+        shell_words::quote(&db.conninfo),
+        shell_words::quote(&crate::support::cache_dir().display().to_string()),
+        shell_words::quote(env!("CARGO_BIN_EXE_pg_shell")),
+    );
+    let pane = Pane::start(&command);
+    wait_record(&db, s, "sleep running", |r| r.last().is_some_and(|c| c.0 == "sleep 20" && c.1 == "running")).await;
+    pane.keys(&["C-c"]);
+    let r = wait_record(&db, s, "sleep cancelled", |r| r.last().is_some_and(|c| c.1 == "cancelled")).await;
+    assert!(r.last().unwrap().2, "{r:?}");
+    pane.wait_for("the script's end", |s| s.contains("exit=130"));
+    assert_eq!(record(&db, s).await.len(), 1, "the rest of the script is not run");
 }
