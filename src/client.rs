@@ -10,6 +10,8 @@ use tokio::sync::mpsc;
 use tokio_postgres::{Client, Notification};
 use uuid::Uuid;
 
+pub use crate::runtime::Terminal;
+
 /// One command as `api.command` returns it.
 #[derive(Clone, Debug, Deserialize)]
 pub struct CommandView {
@@ -65,6 +67,7 @@ pub struct ShellClient {
     client: Client,
     notes: mpsc::UnboundedReceiver<Notification>,
     pub user: String,
+    conninfo: String,
 }
 
 impl ShellClient {
@@ -77,7 +80,13 @@ impl ShellClient {
             .await
             .context("setting the caller")?;
         client.batch_execute("listen pg_shell_done").await?;
-        Ok(ShellClient { client, notes, user: user.to_string() })
+        Ok(ShellClient { client, notes, user: user.to_string(), conninfo: conninfo.to_string() })
+    }
+
+    /// A second connection as the same user (to cancel or look up while
+    /// this one waits).
+    pub async fn another(&self) -> Result<ShellClient> {
+        ShellClient::connect(&self.conninfo, &self.user).await
     }
 
     pub fn raw(&self) -> &Client {
@@ -90,11 +99,35 @@ impl ShellClient {
     }
 
     pub async fn submit(&self, session: Uuid, line: &str) -> Result<i64> {
+        self.submit_from(session, line, None).await
+    }
+
+    /// Submits a line as typed at `terminal` (recorded with the command;
+    /// WASI guests see it: `isatty`, TERM, COLUMNS, LINES).
+    pub async fn submit_from(&self, session: Uuid, line: &str, terminal: Option<&Terminal>) -> Result<i64> {
         if line.contains('\0') {
             bail!("the command line contains a NUL byte, which a command line cannot hold");
         }
-        let row = self.client.query_one("select api.submit($1, $2)", &[&session, &line]).await.map_err(db_error)?;
+        let terminal = terminal.map(serde_json::to_value).transpose()?;
+        let row = self.client.query_one("select api.submit($1, $2, $3)", &[&session, &line, &terminal]).await.map_err(db_error)?;
         Ok(row.get(0))
+    }
+
+    /// The enabled programs' names (`api.program_names`).
+    pub async fn program_names(&self) -> Result<Vec<String>> {
+        let rows = self.client.query("select api.program_names()", &[]).await.map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    }
+
+    /// Names in the session's current files that complete `prefix` (a path
+    /// as typed), with their kind (`file`, `dir`, `symlink`): `api.session_files`.
+    pub async fn files(&self, session: Uuid, prefix: &str, max: i32) -> Result<Vec<(String, String)>> {
+        let rows = self
+            .client
+            .query("select name, kind from api.session_files($1, $2, $3)", &[&session, &prefix, &max])
+            .await
+            .map_err(db_error)?;
+        Ok(rows.into_iter().map(|r| (r.get(0), r.get(1))).collect())
     }
 
     pub async fn command(&self, id: i64) -> Result<CommandView> {

@@ -2,6 +2,7 @@
 //! [`DbArgs`], resolved once into a connection string.
 
 mod audit;
+mod cp;
 mod executor;
 mod export;
 mod import;
@@ -42,6 +43,8 @@ pub enum Command {
     Shell(shell::Shell),
     /// Run one command line in a session and exit with its exit code.
     Run(run::Run),
+    /// Copy a file between the local disk and a session (SESSION:/path), as a recorded command.
+    Cp(cp::Cp),
     /// Manage users.
     User(user::UserCmd),
     /// Manage programs (allow-list native binaries, list, enable, disable).
@@ -70,6 +73,7 @@ impl Command {
             Command::Executor(c) => c.run().await,
             Command::Shell(c) => c.run().await,
             Command::Run(c) => c.run().await,
+            Command::Cp(c) => c.run().await,
             Command::User(c) => c.run().await,
             Command::Program(c) => c.run().await,
             Command::Serve(c) => c.run().await,

@@ -52,7 +52,7 @@ impl Up {
             Some(c) => {
                 println!("pg_shell is up. Database: embedded PostgreSQL in {}", c.root().display());
                 println!("  connect:  psql '{}'", c.url("postgres"));
-                println!("  shell:    pg_shell shell     (in another terminal; same PG_SHELL_HOME)");
+                println!("  shell:    {} shell     (in another terminal; same PG_SHELL_HOME)", invocation());
             }
             None => println!("pg_shell is up against the database in DATABASE_URL/PG_CONN"),
         }
@@ -71,5 +71,52 @@ impl Up {
             tokio::task::spawn_blocking(move || c.stop(false)).await??;
         }
         Ok(0)
+    }
+}
+
+/// How the user can start this same program from where they are: `cargo run
+/// --` when cargo started it (cargo sets CARGO for what it runs; or the
+/// binary lives in a cargo target directory), `pg_shell` when that name on
+/// PATH is this binary, else the binary's full path.
+pub fn invocation() -> String {
+    let exe = std::env::current_exe().ok();
+    invocation_for(exe.as_deref(), std::env::var_os("CARGO").is_some(), std::env::var_os("PATH").as_deref())
+}
+
+fn invocation_for(exe: Option<&std::path::Path>, cargo_env: bool, path: Option<&std::ffi::OsStr>) -> String {
+    let Some(exe) = exe else { return "pg_shell".into() };
+    let in_target = |profile: &str| {
+        exe.parent().and_then(|p| p.file_name()).is_some_and(|n| n == profile)
+            && exe.parent().and_then(|p| p.parent()).and_then(|p| p.file_name()).is_some_and(|n| n == "target")
+    };
+    if cargo_env || in_target("debug") || in_target("release") {
+        return if in_target("release") { "cargo run --release --".into() } else { "cargo run --".into() };
+    }
+    let on_path = path
+        .map(|p| std::env::split_paths(p).any(|d| d.join("pg_shell") == exe || std::fs::canonicalize(d.join("pg_shell")).ok().as_deref() == Some(exe)))
+        .unwrap_or(false);
+    if on_path {
+        "pg_shell".into()
+    } else {
+        shell_words::quote(&exe.display().to_string()).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::invocation_for;
+    use std::path::Path;
+
+    #[test]
+    fn the_shell_command_works_from_where_the_user_is() {
+        let dev = Path::new("/src/pg_shell/target/debug/pg_shell");
+        assert_eq!(invocation_for(Some(dev), false, None), "cargo run --");
+        assert_eq!(invocation_for(Some(Path::new("/x/target/release/pg_shell")), false, None), "cargo run --release --");
+        assert_eq!(invocation_for(Some(Path::new("/opt/pg/pg_shell")), true, None), "cargo run --");
+        let dir = tempfile::tempdir().unwrap();
+        let exe = dir.path().join("pg_shell");
+        std::fs::write(&exe, b"").unwrap();
+        assert_eq!(invocation_for(Some(&exe), false, Some(dir.path().as_os_str())), "pg_shell");
+        assert_eq!(invocation_for(Some(&exe), false, Some("/nowhere".as_ref())), exe.display().to_string());
     }
 }

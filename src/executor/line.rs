@@ -36,6 +36,7 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
             session_id: c.session_id,
             seq: c.seq,
             session_limits: c.session_limits.clone(),
+            terminal: c.terminal.clone(),
             rerun: c.rerun,
             live_claim: (live && !c.rerun).then_some((c.id, c.token)),
         },
@@ -99,6 +100,7 @@ struct ClaimedInfo {
     session_id: uuid::Uuid,
     seq: i32,
     session_limits: serde_json::Value,
+    terminal: Option<crate::runtime::Terminal>,
     /// A replay's re-run (native programs run only if replay-safe).
     rerun: bool,
     /// The queued command's id and claim token, when this is its live run.
@@ -132,7 +134,9 @@ impl shell::Host for ExecHost {
                 },
                 None => None,
             };
-            Ok(effective_limits(&self.shared, &self.claimed.session_limits, &settings, program.as_ref()))
+            let mut limits = effective_limits(&self.shared, &self.claimed.session_limits, &settings, program.as_ref());
+            limits.terminal = self.claimed.terminal.clone();
+            Ok(limits)
         })
     }
 

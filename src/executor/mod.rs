@@ -96,6 +96,8 @@ struct Claimed {
     random_seed: [u8; 16],
     clock_base_ns: i64,
     session_limits: serde_json::Value,
+    /// The terminal the client submitted the command from (`commands.terminal`).
+    terminal: Option<crate::runtime::Terminal>,
     cancel_requested: bool,
     /// A replay's re-run of a recorded command (native programs then run
     /// only when the operator marked them replay-safe).
@@ -213,6 +215,7 @@ impl Executor {
             random_seed: <[u8; 16]>::try_from(seed.as_slice()).context("bad seed")?,
             clock_base_ns: row.get(8),
             session_limits: serde_json::Value::Null,
+            terminal: None, // a re-run takes the recorded limits, terminal included
             cancel_requested: false,
             rerun: true,
         };

@@ -64,8 +64,9 @@ pub(super) async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result
     let rows = client
         .query(
             "select id, session_id, seq, line, attempt, claim_token, coalesce(env_before, head_env),
-                    owner_name, random_seed, clock_base_ns, session_limits, cancel_requested
-             from pgshell.claim($1, $2, $3)",
+                    owner_name, random_seed, clock_base_ns, session_limits, cancel_requested,
+                    (select c.terminal from pgshell.commands c where c.id = cl.id)
+             from pgshell.claim($1, $2, $3) cl",
             &[&s.id, &(s.config.lease.as_millis() as i32), &(n as i32)],
         )
         .await
@@ -87,10 +88,25 @@ pub(super) async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result
                 clock_base_ns: r.get(9),
                 session_limits: r.get(10),
                 cancel_requested: r.get(11),
+                terminal: terminal_of(r.get(12)),
                 rerun: false,
             })
         })
         .collect()
+}
+
+/// A command's terminal as submitted. `pgshell.valid_terminal` (0015) checks
+/// the column, so a value this build cannot read means a newer schema than
+/// the binary: the command then runs without a terminal, and says so in the log.
+fn terminal_of(v: Option<serde_json::Value>) -> Option<crate::runtime::Terminal> {
+    let v = v?;
+    match serde_json::from_value(v.clone()) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            warn!(terminal = %v, error = %e, "a command's terminal this executor cannot read; running it without one");
+            None
+        }
+    }
 }
 
 /// LISTENs on its own connection; reconnects when it drops.

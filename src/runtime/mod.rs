@@ -94,6 +94,48 @@ pub struct Limits {
     /// sees change its fuel), so records made before `args` replay as `all`.
     #[serde(default = "recorded_before_named_preopens")]
     pub named_preopens: NamedPreopens,
+    /// The terminal the client said it is (`api.submit`'s `terminal`),
+    /// which WASI guests see: `isatty(1)`/`isatty(2)` and TERM, COLUMNS,
+    /// LINES in their environment. Part of what a command ran under (it
+    /// changes `ls`'s output and every guest's fuel); absent, as in every
+    /// record made before it, guests see no terminal and nothing is
+    /// serialized, so those records keep their bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub terminal: Option<Terminal>,
+}
+
+/// A client's terminal, as recorded with a command (validated by
+/// `pgshell.valid_terminal`, migration 0015).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Terminal {
+    /// Output goes to a terminal: stdout and stderr report themselves as
+    /// one (a character device without seek rights, as wasi-libc's isatty checks).
+    pub tty: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub term: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub columns: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<u16>,
+}
+
+impl Terminal {
+    /// The variables a guest gets from the terminal (TERM, COLUMNS, LINES),
+    /// each only where the session does not set it itself.
+    pub fn vars(&self) -> Vec<(&'static str, String)> {
+        let mut v = Vec::new();
+        if let Some(t) = &self.term {
+            v.push(("TERM", t.clone()));
+        }
+        if let Some(c) = self.columns {
+            v.push(("COLUMNS", c.to_string()));
+        }
+        if let Some(l) = self.lines {
+            v.push(("LINES", l.to_string()));
+        }
+        v
+    }
 }
 
 /// See [`Limits::named_preopens`] and ARCHITECTURE.md ("Why our own preview 1").
@@ -133,6 +175,7 @@ impl Default for Limits {
             max_runs: default_max_runs(),
             glob: default_glob(),
             named_preopens: NamedPreopens::Args,
+            terminal: None,
         }
     }
 }

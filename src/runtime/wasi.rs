@@ -95,6 +95,8 @@ pub struct StageSpec<'a> {
     pub seed: [u8; 32],
     pub memory_bytes: u64,
     pub named_preopens: super::NamedPreopens,
+    /// The client's terminal, if it gave one (recorded in the limits).
+    pub terminal: Option<&'a super::Terminal>,
 }
 
 /// How one stage ended.
@@ -134,6 +136,8 @@ pub struct Ctx {
     stop: Option<Stop>,
     /// Fuel the store was given when this stage last took the baton.
     given: u64,
+    /// The line's terminal is a tty: its stdout and stderr are character devices.
+    tty: bool,
 }
 
 /// Caps linear memory and remembers that it refused a growth, since the
@@ -320,7 +324,7 @@ impl WasiRuntime {
         let ctx = Ctx {
             memory: None,
             args: spec.argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
-            env: spec.vars.iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect(),
+            env: guest_env(spec.vars, spec.terminal),
             fds,
             free_fds: Default::default(),
             vfs: vfs.clone(),
@@ -331,6 +335,7 @@ impl WasiRuntime {
             limiter: MemoryCap { max_bytes: usize::try_from(spec.memory_bytes).unwrap_or(usize::MAX), denied: false },
             stop: None,
             given: 0,
+            tty: spec.terminal.is_some_and(|t| t.tty),
         };
         let mut store = Store::new(&self.engine, ctx);
         store.limiter(|c| &mut c.limiter);
@@ -479,9 +484,37 @@ fn ret(r: R<()>) -> wasmtime::Result<i32> {
 }
 
 const FT_UNKNOWN: u8 = 0;
+const FT_CHAR_DEVICE: u8 = 2;
 const FT_DIR: u8 = 3;
 const FT_FILE: u8 = 4;
 const FT_SYMLINK: u8 = 7;
+
+/// What an output descriptor reports itself as: the terminal's stdout and
+/// stderr are a character device when the client's output goes to a tty (as
+/// wasmtime-wasi's p1 reports a stdout stream that is a terminal; wasi-libc's
+/// `isatty` wants that and no seek/tell rights); pipes and captures are not.
+fn out_filetype(tty: bool, o: &Stdio) -> u8 {
+    match o {
+        Stdio::Terminal | Stdio::TerminalErr if tty => FT_CHAR_DEVICE,
+        _ => FT_UNKNOWN,
+    }
+}
+
+/// A guest's environment: the session's variables, plus TERM, COLUMNS and
+/// LINES from the client's terminal where the session does not set them.
+/// Without a terminal, exactly the session's variables (as every record
+/// made before terminals ran).
+fn guest_env(vars: &BTreeMap<String, String>, terminal: Option<&super::Terminal>) -> Vec<Vec<u8>> {
+    let extra = terminal.map(|t| t.vars()).unwrap_or_default();
+    if extra.iter().all(|(k, _)| vars.contains_key(*k)) {
+        return vars.iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect();
+    }
+    let mut all: BTreeMap<&str, &str> = vars.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    for (k, v) in &extra {
+        all.entry(k).or_insert(v.as_str());
+    }
+    all.iter().map(|(k, v)| format!("{k}={v}").into_bytes()).collect()
+}
 
 fn filetype(k: Kind) -> u8 {
     match k {
@@ -888,7 +921,7 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
         let (mem, ctx) = parts(&mut caller)?;
         let (ft, flags, base, inh) = match ctx.fds.get(&(fd as u32)).ok_or(Errno::Badf)? {
             Desc::In(_) => (FT_UNKNOWN, 0u16, rights::FD_READ, rights::FD_READ),
-            Desc::Out(_) => (FT_UNKNOWN, 0, rights::FD_WRITE, rights::FD_WRITE),
+            Desc::Out(o) => (out_filetype(ctx.tty, o), 0, rights::FD_WRITE, rights::FD_WRITE),
             Desc::Dir { preopen: Some(_), .. } => (FT_DIR, 0, rights::PREOPEN_BASE, rights::PREOPEN_INHERITING),
             Desc::Dir { .. } => {
                 let r = rights::ALL & !rights::FD_SEEK & !rights::FD_FILESTAT_SET_SIZE & !rights::PATH_FILESTAT_SET_SIZE & !rights::FD_WRITE;
@@ -984,8 +1017,11 @@ fn add_preview1(linker: &mut Linker<Ctx>) -> Result<()> {
     wrap!(linker, "fd_filestat_get", |caller, fd: i32, buf: i32| {
         let (mem, ctx) = parts(&mut caller)?;
         let ino = match ctx.fds.get(&(fd as u32)).ok_or(Errno::Badf)? {
-            Desc::In(_) | Desc::Out(_) => {
-                slice_mut(mem, buf, 64)?.fill(0);
+            d @ (Desc::In(_) | Desc::Out(_)) => {
+                let ft = if let Desc::Out(o) = d { out_filetype(ctx.tty, o) } else { FT_UNKNOWN };
+                let b = slice_mut(mem, buf, 64)?;
+                b.fill(0);
+                b[16] = ft;
                 return Ok(());
             }
             Desc::File { ino, .. } | Desc::Dir { ino, .. } => *ino,

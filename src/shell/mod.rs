@@ -50,6 +50,11 @@ const STACK_BYTES: usize = 256 << 20;
 /// Deepest nesting of brackets and keywords a line may have before parsing.
 pub const MAX_NESTING: usize = 1_000;
 
+/// The shell's builtins by name (special ones first), for completion.
+pub fn builtin_names() -> impl Iterator<Item = &'static str> {
+    builtins::SPECIAL.iter().chain(builtins::REGULAR).copied()
+}
+
 pub fn parser_options() -> brush_parser::ParserOptions {
     brush_parser::ParserOptions {
         enable_extended_globbing: false,
@@ -1383,6 +1388,7 @@ impl<'r> Interp<'r> {
                     seed: stage_seed.0,
                     memory_bytes: self.rt.limits.memory_bytes,
                     named_preopens: self.rt.limits.named_preopens,
+                    terminal: self.rt.limits.terminal.as_ref(),
                 };
                 let end = self.rt.wasi.run_stage(&line, &self.rt.vfs, &spec);
                 if let Some(m) = &end.message {

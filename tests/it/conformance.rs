@@ -362,7 +362,7 @@ pub fn run_pg_shell(wasm: &[u8], args: &[&str]) -> (Vec<u8>, Vec<u8>, i32) {
     let argv: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let vars = std::collections::BTreeMap::new();
     // Task 0 (the line's own) holds the baton from the start.
-    let spec = StageSpec { module: &module, argv: &argv, vars: &vars, stage: 0, stdin: Stdio::Null, stdout: Stdio::Terminal, stderr: Stdio::TerminalErr, seed: [7; 32], memory_bytes: 1 << 30, named_preopens: pg_shell::runtime::NamedPreopens::Args };
+    let spec = StageSpec { module: &module, argv: &argv, vars: &vars, stage: 0, stdin: Stdio::Null, stdout: Stdio::Terminal, stderr: Stdio::TerminalErr, seed: [7; 32], memory_bytes: 1 << 30, named_preopens: pg_shell::runtime::NamedPreopens::Args, terminal: None };
     let end = rt.run_stage(&line, &vfs, &spec);
     let (out, _) = line.stdout.lock().unwrap().take();
     let (mut err, _) = line.stderr.lock().unwrap().take();
