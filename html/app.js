@@ -114,7 +114,13 @@ document.body.addEventListener("htmx:afterSettle", function (e) {
   else if (document.querySelector("#main section.sessions")) setUrlSession(null);
   keepInView();
 });
-document.body.addEventListener("htmx:sseMessage", keepInView);
+// A live entry's body was replaced: the entry takes the state it shows.
+document.body.addEventListener("htmx:sseMessage", function (e) {
+  var body = e.target, st = body && body.querySelector && body.querySelector(".line[data-status]");
+  var entry = body && body.closest && body.closest("article.cmd");
+  if (st && entry) entry.className = "cmd st-" + st.dataset.status;
+  keepInView();
+});
 // Logged in on a session's URL: open that session.
 document.body.addEventListener("htmx:afterSwap", function (e) {
   var id = urlSession();

@@ -250,13 +250,8 @@ language sql stable security definer set search_path = pg_catalog, pg_temp as $$
     from runs
 $$;
 
--- 0006's ui_command with colours (pgshell.ansi_html) and, while the command
--- is pending, its output so far and elapsed time, followed live: through
--- Server-Sent Events from `pg_shell serve` (live/command, htmx's SSE
--- extension: "output" events replace the live part, "done" the whole
--- entry), or, where there is no SSE (a plain PostgREST), by html/app.js
--- polling rpc/ui_command.
-create or replace function pgshell.ui_command(c json, p_can_act boolean) returns text
+-- The body of a terminal entry (its line, output and meta line).
+create function pgshell.ui_command_body(c json, p_can_act boolean) returns text
 language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
 declare
     id bigint := (c ->> 'id')::bigint;
@@ -266,17 +261,11 @@ declare
     h text;
     cmd pgshell.commands;
 begin
-    h := format('<article class="cmd st-%s" id="cmd-%s" data-id="%s" data-seq="%s"', pgshell.html_escape(st), id, id,
-                pgshell.html_escape(c ->> 'seq'));
-    if pending then
-        h := h || format(' data-live="1" hx-ext="sse" sse-connect="live/command?id=%s" sse-swap="done" sse-close="done" '
-                         'hx-target="this" hx-swap="outerHTML"', id);
-    end if;
-    h := h || format('><div class="line"><span class="prompt">%s$</span> <span class="text">%s</span></div>',
+    h := format('<div class="line" data-status="%s"><span class="prompt">%s$</span> <span class="text">%s</span></div>', pgshell.html_escape(st),
                      pgshell.html_escape(coalesce(c ->> 'cwd_before', '…')), pgshell.html_escape(c ->> 'line'));
     if pending then
         select * into cmd from pgshell.commands k where k.id = (c ->> 'id')::bigint;
-        h := h || format('<pre class="out live" sse-swap="output" hx-target="this" hx-swap="innerHTML" aria-live="polite">%s</pre>',
+        h := h || format('<pre class="out live" aria-live="polite">%s</pre>',
                          pgshell.ui_live_output(cmd));
     else
         if coalesce(c ->> 'stdout', '') <> '' then
@@ -333,17 +322,41 @@ begin
         meta := meta || format('<button class="link" hx-post="rpc/ui_fork" hx-vals=''{"command_id": %s}'' '
                                'hx-target="#main" title="a new session starting from the state after this command">fork here</button>', id);
     end if;
-    return h || '<div class="meta">' || array_to_string(meta, ' · ') || '</div></article>';
+    return h || '<div class="meta">' || array_to_string(meta, ' · ') || '</div>';
+end $$;
+
+-- One entry of the terminal: 0006's ui_command with colours
+-- (pgshell.ansi_html) and, while the command is pending, its output so far
+-- and elapsed time, followed live: through Server-Sent Events from
+-- `pg_shell serve` (live/command, htmx's SSE extension: an "output" event
+-- replaces the entry's body, "done" the whole entry), or, where there is no
+-- SSE (a plain PostgREST), by html/app.js polling rpc/ui_command.
+create or replace function pgshell.ui_command(c json, p_can_act boolean) returns text
+language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
+declare
+    id bigint := (c ->> 'id')::bigint;
+    st text := c ->> 'status';
+begin
+    if st in ('queued', 'running') then
+        return format('<article class="cmd st-%s" id="cmd-%s" data-id="%s" data-seq="%s" data-live="1" hx-ext="sse" '
+                      'sse-connect="live/command?id=%s" sse-swap="done" sse-close="done" hx-target="this" hx-swap="outerHTML">'
+                      '<div class="body" sse-swap="output" hx-target="this" hx-swap="innerHTML">%s</div></article>',
+                      pgshell.html_escape(st), id, id, pgshell.html_escape(c ->> 'seq'), id, pgshell.ui_command_body(c, p_can_act));
+    end if;
+    return format('<article class="cmd st-%s" id="cmd-%s" data-id="%s" data-seq="%s">%s</article>',
+                  pgshell.html_escape(st), id, id, pgshell.html_escape(c ->> 'seq'), pgshell.ui_command_body(c, p_can_act));
 end $$;
 
 -- What `pg_shell serve`'s live/command stream sends: while the command is
--- pending, its live output (an "output" event; X-Output-Offset says how far
--- it is, so the stream sends only changes); once it has ended, the whole
+-- pending, the entry's body with its live output (an "output" event;
+-- X-Output-Offset says its state and how far it is, so the stream sends only
+-- changes); once it has ended, the whole
 -- entry (a "done" event, X-Command-Done: true). The caller must be allowed
 -- to read the command (api.command's check), on every call.
 create function api.ui_live(id bigint) returns api."text/html"
 language plpgsql stable security definer set search_path = pg_catalog, pg_temp as $$
 declare
+    u pgshell.users := pgshell.caller();
     c pgshell.commands := pgshell.readable_command(ui_live.id);
     v_end bigint;
 begin
@@ -354,11 +367,13 @@ begin
     select coalesce(max(k.start_offset + length(k.data)), 0) into v_end
     from pgshell.output_chunks k where k.command_id = c.id and k.attempt = c.attempt;
     perform set_config('response.headers', json_build_array(
-        json_build_object('X-Output-Offset', c.attempt || ':' || v_end))::text, true);
-    return pgshell.ui_live_output(c);
+        json_build_object('X-Output-Offset', c.status || ':' || c.attempt || ':' || v_end))::text, true);
+    return pgshell.ui_command_body(api.command(c.id),
+        exists (select 1 from pgshell.sessions s where s.id = c.session_id and s.closed_at is null and s.owner_id = u.id));
 end $$;
 
-revoke execute on function pgshell.ansi_html(text), pgshell.ui_live_output(pgshell.commands), api.ui_live(bigint) from public;
+revoke execute on function pgshell.ansi_html(text), pgshell.ui_live_output(pgshell.commands), pgshell.ui_command_body(json, boolean),
+    api.ui_live(bigint) from public;
 grant execute on function api.ui_live(bigint) to pgshell_user, pgshell_auditor, pgshell_admin;
 
 -- ---------------------------------------------------------------------------
@@ -580,6 +595,8 @@ begin
         when 'command.lost' then format('recorded %s as lost%s', cmd, coalesce(' (' || pgshell.html_escape(d ->> 'reason') || ')', ''))
         when 'command.imported' then format('imported %s', cmd)
         when 'user.login' then 'logged in'
+        when 'user.logout' then 'logged out'
+        when 'user.login_failed' then format('failed to log in%s', coalesce(' as ' || pgshell.html_escape(d ->> 'user'), ''))
         when 'user.created' then format('created the user %s (%s)', pgshell.html_escape(d ->> 'user'), pgshell.html_escape(d ->> 'role'))
         when 'user.updated' then format('updated the user %s (%s)', pgshell.html_escape(d ->> 'user'), pgshell.html_escape(d ->> 'role'))
         when 'user.disabled' then format('disabled the user %s', pgshell.html_escape(d ->> 'user'))

@@ -255,8 +255,13 @@ try {
     seen.verify = (await page.textContent("#verify-result")).trim();
     seen.audit_sample = await page.evaluate(() => Array.from(document.querySelectorAll("section.audit tr.ev")).slice(0, 40).map((r) =>
       [r.querySelector(".actor").textContent, r.querySelector(".what").textContent]));
-    const atHeights = await page.evaluate(() => Array.from(document.querySelectorAll("section.audit td.at")).map((td) => td.getBoundingClientRect().height));
-    seen.at_one_line = atHeights.every((h) => h < 30);
+    // Each timestamp's text lies on one line box.
+    const atLines = await page.evaluate(() => Array.from(document.querySelectorAll("section.audit td.at")).map((td) => {
+      const r = document.createRange();
+      r.selectNodeContents(td);
+      return new Set(Array.from(r.getClientRects()).map((b) => Math.round(b.top))).size;
+    }));
+    seen.at_one_line = atLines.length > 0 && atLines.every((n) => n === 1);
     await shot("08-audit.png");
     await page.setViewportSize({ width: 390, height: 844 });
     await shot("09-audit-phone.png");
