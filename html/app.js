@@ -13,6 +13,9 @@ var apiBase = (function () {
   if (base && !/\/$/.test(base)) base += "/";
   return base;
 })();
+// Results show the moment they arrive: no settling delay (htmx waits 20 ms
+// by default, for CSS transitions the page does not use).
+htmx.config.defaultSettleDelay = 0;
 // Server-Sent Events (live output from `pg_shell serve`) go to the API too,
 // with the log-in cookie.
 htmx.createEventSource = function (url) {
