@@ -13,6 +13,45 @@ var apiBase = (function () {
   if (base && !/\/$/.test(base)) base += "/";
   return base;
 })();
+// Results show the moment they arrive: no settling delay (htmx waits 20 ms
+// by default, for CSS transitions the page does not use).
+htmx.config.defaultSettleDelay = 0;
+// Server-Sent Events (live output from `pg_shell serve`) go to the API too,
+// with the log-in cookie.
+htmx.createEventSource = function (url) {
+  if (!/^[a-z][a-z0-9+.-]*:/i.test(url) && url.indexOf("//") !== 0) url = apiBase + url.replace(/^\//, "");
+  return new EventSource(url, { withCredentials: true });
+};
+// Each session has its own URL (?session=ID): the first request opens it.
+var UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+function urlSession() {
+  var id = new URLSearchParams(location.search).get("session");
+  return id && UUID.test(id) ? id : null;
+}
+(function () {
+  var app = document.getElementById("app"), id = urlSession();
+  if (app && id) app.setAttribute("hx-get", "rpc/ui_home?session_id=" + encodeURIComponent(id));
+})();
+// Back and forward reload the page, which opens the URL's session (no
+// snapshots of pages kept in localStorage).
+htmx.config.historyCacheSize = 0;
+htmx.config.refreshOnHistoryMiss = true;
+window.addEventListener("popstate", function () { location.reload(); });
+// Pushed URLs keep the page's other parameters (?api=...).
+document.body.addEventListener("htmx:beforeHistoryUpdate", function (e) {
+  var h = e.detail.history;
+  if (!h || !h.path) return;
+  var next = new URL(h.path, location.href), q = new URLSearchParams(location.search);
+  q.delete("session");
+  next.searchParams.forEach(function (v, k) { q.set(k, v); });
+  h.path = next.pathname + (q.toString() ? "?" + q.toString() : "");
+});
+function setUrlSession(id) {
+  var q = new URLSearchParams(location.search);
+  if (id) q.set("session", id); else q.delete("session");
+  var path = location.pathname + (q.toString() ? "?" + q.toString() : "");
+  if (path !== location.pathname + location.search) history.pushState({}, "", path);
+}
 if (apiBase) {
   htmx.config.selfRequestsOnly = false;
   htmx.config.withCredentials = true;
@@ -57,7 +96,72 @@ document.body.addEventListener("keydown", function (e) {
   input.value = i < lines.length ? lines[i] : "";
   e.preventDefault();
 });
-document.body.addEventListener("htmx:afterSettle", function () {
+// The terminal follows its output (the newest line and the prompt stay in
+// view) unless the reader scrolled up.
+var follow = true;
+function atBottom() { return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 48; }
+window.addEventListener("scroll", function () { follow = atBottom(); }, { passive: true });
+function keepInView() {
+  if (!follow || !document.getElementById("term")) return;
+  window.scrollTo(0, document.documentElement.scrollHeight);
+}
+document.body.addEventListener("htmx:afterSettle", function (e) {
   var input = document.getElementById("line");
-  if (input) { delete input.dataset.hist; if (document.activeElement === document.body) input.focus(); }
+  if (input) {
+    if (e.target && e.target.id !== "cmds" && !e.target.closest("#cmds")) delete input.dataset.hist;
+    if (document.activeElement === document.body) input.focus();
+  }
+  // The address bar names the session on screen (or none on the list).
+  var term = document.getElementById("term");
+  if (term && term.dataset.session) setUrlSession(term.dataset.session);
+  else if (document.querySelector("#main section.sessions")) setUrlSession(null);
+  keepInView();
+});
+// A live entry's body was replaced: the entry takes the state it shows.
+document.body.addEventListener("htmx:sseMessage", function (e) {
+  var body = e.target, st = body && body.querySelector && body.querySelector(".line[data-status]");
+  var entry = body && body.closest && body.closest("article.cmd");
+  if (st && entry) entry.className = "cmd st-" + st.dataset.status;
+  keepInView();
+});
+// Logged in on a session's URL: open that session.
+document.body.addEventListener("htmx:afterSwap", function (e) {
+  var id = urlSession();
+  if (e.target && e.target.id === "app" && id && document.getElementById("main") && !document.getElementById("term")) {
+    htmx.ajax("GET", "rpc/ui_session?session_id=" + encodeURIComponent(id), "#main");
+  }
+});
+// A running command's elapsed time, counted here between updates.
+setInterval(function () {
+  var now = Date.now();
+  document.querySelectorAll(".cmd .elapsed[data-ms]").forEach(function (el) {
+    if (!el.dataset.t0) el.dataset.t0 = now;
+    el.textContent = ((+el.dataset.ms + now - el.dataset.t0) / 1000).toFixed(1) + " s";
+  });
+}, 100);
+// Without Server-Sent Events (e.g. behind a plain PostgREST), running
+// commands are polled instead.
+var noSse = false;
+document.body.addEventListener("htmx:sseError", function () { noSse = true; });
+setInterval(function () {
+  if (!noSse) return;
+  document.querySelectorAll("article.cmd[data-live]").forEach(function (el) {
+    if (el.dataset.polling) return;
+    el.dataset.polling = "1";
+    htmx.ajax("GET", "rpc/ui_command?id=" + encodeURIComponent(el.dataset.id), { target: el, swap: "outerHTML" });
+  });
+}, 500);
+// Copy buttons (session ids).
+document.body.addEventListener("click", function (e) {
+  var b = e.target.closest && e.target.closest("[data-copy]");
+  if (!b) return;
+  var done = function () { b.textContent = "copied"; setTimeout(function () { b.textContent = "copy"; }, 1500); };
+  if (navigator.clipboard) navigator.clipboard.writeText(b.dataset.copy).then(done, function () {});
+});
+// File links (exports) go to the API as well.
+document.body.addEventListener("htmx:load", function (e) {
+  if (!apiBase) return;
+  e.target.querySelectorAll && e.target.querySelectorAll('a[href^="rpc/"]').forEach(function (a) {
+    a.setAttribute("href", apiBase + a.getAttribute("href"));
+  });
 });

@@ -148,6 +148,13 @@ impl ShellClient {
         Ok(row.get(0))
     }
 
+    /// `api.output`: what the command wrote after byte `after` (both
+    /// streams in the order produced), so far or in all.
+    pub async fn output(&self, id: i64, after: i64) -> Result<serde_json::Value> {
+        let row = self.client.query_one("select api.output($1, $2)", &[&id, &after]).await.map_err(db_error)?;
+        Ok(row.get(0))
+    }
+
     pub async fn cancel(&self, id: i64) -> Result<bool> {
         let row = self.client.query_one("select api.cancel($1)", &[&id]).await.map_err(db_error)?;
         Ok(row.get(0))

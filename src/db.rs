@@ -76,6 +76,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (11, "0011_operations", include_str!("../sql/migrations/0011_operations.sql")),
     (12, "0012_postgrest", include_str!("../sql/migrations/0012_postgrest.sql")),
     (13, "0013_import", include_str!("../sql/migrations/0013_import.sql")),
+    (14, "0014_live_output", include_str!("../sql/migrations/0014_live_output.sql")),
     (15, "0015_terminal", include_str!("../sql/migrations/0015_terminal.sql")),
     (16, "0016_gc", include_str!("../sql/migrations/0016_gc.sql")),
     (17, "0017_heartbeat_holds", include_str!("../sql/migrations/0017_heartbeat_holds.sql")),

@@ -10,6 +10,7 @@ use std::sync::{Arc, Mutex};
 use anyhow::{Context, Result};
 use tokio_postgres::Client;
 
+use super::output::{Streamer, FLUSH_EVERY};
 use super::plan::{effective_limits, settings, Pinned, Planner, Resolved};
 use super::{Claimed, Completion, Shared};
 use crate::env::{Digest, Env};
@@ -49,7 +50,9 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
     let (line, clock_base_ns, seed) = (c.line.clone(), c.clock_base_ns, c.random_seed);
     let before = env_before.clone();
     let s2 = s.clone();
-    let (result, host) = tokio::task::spawn_blocking(move || {
+    let mut streamer = (live && !c.rerun).then(|| Streamer::new(c.id, c.token));
+    let tap = streamer.as_ref().map(|st| st.tap.clone());
+    let run = tokio::task::spawn_blocking(move || {
         let spec = shell::LineSpec {
             text: &line,
             env: &before.env,
@@ -61,11 +64,29 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
             seed,
             live,
             cancel,
+            tap,
         };
         let r = shell::run_line(&spec);
         (r, host)
-    })
-    .await
+    });
+    let (result, host) = match streamer.as_mut() {
+        None => run.await,
+        Some(st) => {
+            tokio::pin!(run);
+            let wake = st.wake.clone();
+            let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + FLUSH_EVERY, FLUSH_EVERY);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            let done = loop {
+                tokio::select! {
+                    r = &mut run => break r,
+                    _ = tick.tick() => st.flush(&client, false).await,
+                    _ = wake.notified() => st.flush(&client, false).await,
+                }
+            };
+            st.flush(&client, true).await;
+            done
+        }
+    }
     .context("the shell's thread panicked")?;
     let r = result?;
     let plan = {

@@ -6,6 +6,7 @@
 //! - `plan.rs`: the only code that decides what may run: resolving program
 //!   names (live, or from a recorded plan), limits, the plan's pin table;
 //! - `line.rs`: running one command line (every part, one VFS, one budget);
+//! - `output.rs`: live output, stored in chunks while the line runs;
 //! - this file: the dispatcher loop, and re-running a recorded command.
 //!
 //! Maintenance runs beside it from `crate::services` (anchoring, rescue of a
@@ -20,6 +21,7 @@
 //! database answers or the claim is lost to another executor.
 
 mod line;
+mod output;
 mod plan;
 mod queue;
 

@@ -250,7 +250,7 @@ impl CatalogCache {
 }
 
 /// A connection (as the gateway's login) whose notifications arrive on the receiver.
-async fn connect_listener(
+pub(super) async fn connect_listener(
     pg: &tokio_postgres::Config,
 ) -> Result<(tokio_postgres::Client, tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>)> {
     use futures_util::StreamExt;

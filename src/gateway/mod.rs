@@ -7,6 +7,7 @@
 //!
 //! Map: config.rs (settings under PostgREST's names), catalog.rs (the schema
 //! cache), rpc.rs (resolution, negotiation, the call), jwt.rs (bearer tokens),
+//! live.rs (live/command: a command's output as Server-Sent Events),
 //! error.rs (PostgREST's error bodies and SQLSTATE→HTTP table).
 //!
 //! Which database role it runs as: the login of PGRST_DB_URI, as PostgREST
@@ -33,6 +34,7 @@ mod catalog;
 mod config;
 mod error;
 pub mod jwt;
+mod live;
 mod openapi;
 mod ops;
 mod query;
@@ -62,6 +64,10 @@ pub(crate) struct App {
     catalog: Arc<catalog::CatalogCache>,
     /// search_path per exposed schema: the schema, then PGRST_DB_EXTRA_SEARCH_PATH.
     search_paths: HashMap<String, String>,
+    /// Wake-ups for live/command streams (live.rs).
+    wakes: Arc<live::Wakes>,
+    /// Turns true when the gateway shuts down: long-lived streams end.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 /// The role the gateway logs in as when it is given a superuser's connection.
@@ -111,6 +117,7 @@ pub struct Gateway {
     app: Arc<App>,
     listener_task: tokio::task::JoinHandle<()>,
     grace: Duration,
+    wakes_task: tokio::task::JoinHandle<()>,
 }
 
 /// Binds `config.listen` and serves until `shutdown` completes, then drains
@@ -169,6 +176,8 @@ impl Gateway {
             }
         }
         tracing::info!(login = %login, "gateway database login");
+        let wakes = live::Wakes::new();
+        let wakes_task = tokio::spawn(wakes.clone().listen(pg.clone()));
         let listener_task = tokio::spawn(catalog.clone().listen(pg, config.channel.clone()));
         let search_paths = config
             .schemas
@@ -184,14 +193,16 @@ impl Gateway {
             .with_context(|| format!("listening on {}", config.listen))?;
         Ok(Gateway {
             listener,
-            app: Arc::new(App { config, pool, catalog, search_paths }),
+            app: Arc::new(App { config, pool, catalog, search_paths, wakes, closing: tokio::sync::watch::channel(false).0 }),
             listener_task,
+            wakes_task,
             grace: Duration::from_secs(30),
         })
     }
 
-    /// After shutdown, how long requests still in flight (and open streams)
-    /// may take before their connections are closed (default 30 s).
+    /// After shutdown, how long requests still in flight may take before
+    /// their connections are closed (default 30 s). Live output streams end
+    /// at shutdown.
     pub fn with_grace(mut self, grace: Duration) -> Gateway {
         self.grace = grace;
         self
@@ -211,23 +222,29 @@ impl Gateway {
     }
 
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<()> {
-        let Gateway { listener, app, listener_task, grace } = self;
+        let Gateway { listener, app, listener_task, wakes_task, grace } = self;
         let router = Router::new()
             .route("/healthz", get(healthz))
             .route("/readyz", get(ops::readyz))
             .route("/metrics", get(ops::metrics))
             .route("/rpc/{*name}", any(rpc))
+            .route("/live/command", get(live::command))
             .fallback(static_files)
             .layer(axum::middleware::from_fn_with_state(app.clone(), cors))
             .with_state(app.clone());
         tracing::info!(addr = %listener.local_addr()?, schemas = ?app.config.schemas, "gateway listening");
-        // Stop accepting at `shutdown`, then let in-flight requests finish for
-        // `grace`; connections still open after that are closed.
+        // Stop accepting at `shutdown` (live streams end), then let in-flight
+        // requests finish for `grace`; connections still open after that
+        // are closed.
         let (signalled, drain) = tokio::sync::oneshot::channel::<()>();
         let serving = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                let _ = signalled.send(());
+            .with_graceful_shutdown({
+                let app = app.clone();
+                async move {
+                    shutdown.await;
+                    let _ = app.closing.send(true);
+                    let _ = signalled.send(());
+                }
             })
             .into_future();
         let result = tokio::select! {
@@ -243,6 +260,7 @@ impl Gateway {
             }
         };
         listener_task.abort();
+        wakes_task.abort();
         app.pool.close();
         result.context("serving HTTP")
     }

@@ -76,21 +76,28 @@ struct State {
 }
 
 /// Output that reaches the terminal: the first `cap` bytes are kept, the rest
-/// counted and dropped.
+/// counted and dropped. With a [`Tap`], the kept bytes are also handed on as
+/// they arrive (live output).
 pub struct Sink {
     buf: Vec<u8>,
     cap: usize,
     dropped: u64,
+    tap: Option<(Arc<Tap>, Stream)>,
 }
 
 impl Sink {
     pub fn new(cap: usize) -> Sink {
-        Sink { buf: Vec::new(), cap, dropped: 0 }
+        Sink { buf: Vec::new(), cap, dropped: 0, tap: None }
     }
     pub fn push(&mut self, bytes: &[u8]) {
         let keep = self.cap.saturating_sub(self.buf.len()).min(bytes.len());
         self.buf.extend_from_slice(&bytes[..keep]);
         self.dropped += (bytes.len() - keep) as u64;
+        if keep > 0 {
+            if let Some((tap, stream)) = &self.tap {
+                tap.push(*stream, &bytes[..keep]);
+            }
+        }
     }
     /// Records that output was dropped before it reached the sink.
     pub fn note_dropped(&mut self) {
@@ -105,6 +112,73 @@ impl Sink {
     /// The kept bytes and how many were dropped.
     pub fn take(&mut self) -> (Vec<u8>, u64) {
         (std::mem::take(&mut self.buf), std::mem::take(&mut self.dropped))
+    }
+}
+
+/// The terminal's two streams.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    Stdout,
+    Stderr,
+}
+
+impl Stream {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stream::Stdout => "stdout",
+            Stream::Stderr => "stderr",
+        }
+    }
+}
+
+/// Pending bytes past which a tap asks to be drained before its next tick.
+pub const TAP_FLUSH_BYTES: usize = 64 << 10;
+
+/// What reached the terminal and has not been taken yet, in the order it
+/// arrived, tagged by stream: the source of live output. The sinks push the
+/// bytes they keep (so what a tap ever yields, per stream, is exactly the
+/// sink's final contents); a drainer takes them every ~100 ms, or sooner
+/// when [`TAP_FLUSH_BYTES`] are waiting (`wake` is called once per
+/// crossing). Only kept bytes come here, so a tap never holds more than the
+/// sinks' caps. Lock order: a sink, then its tap; the drainer takes only the tap.
+pub struct Tap {
+    pending: Mutex<TapState>,
+    wake: Box<dyn Fn() + Send + Sync>,
+}
+
+#[derive(Default)]
+struct TapState {
+    segments: Vec<(Stream, Vec<u8>)>,
+    bytes: usize,
+    woken: bool,
+}
+
+impl Tap {
+    pub fn new(wake: Box<dyn Fn() + Send + Sync>) -> Tap {
+        Tap { pending: Mutex::new(TapState::default()), wake }
+    }
+
+    fn push(&self, stream: Stream, bytes: &[u8]) {
+        let mut st = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        match st.segments.last_mut() {
+            Some((s, buf)) if *s == stream => buf.extend_from_slice(bytes),
+            _ => st.segments.push((stream, bytes.to_vec())),
+        }
+        st.bytes += bytes.len();
+        if st.bytes >= TAP_FLUSH_BYTES && !st.woken {
+            st.woken = true;
+            drop(st);
+            (self.wake)();
+        }
+    }
+
+    /// Everything pending, in arrival order (consecutive bytes of one stream
+    /// in one segment).
+    pub fn take(&self) -> Vec<(Stream, Vec<u8>)> {
+        let mut st = self.pending.lock().unwrap_or_else(|p| p.into_inner());
+        st.bytes = 0;
+        st.woken = false;
+        std::mem::take(&mut st.segments)
     }
 }
 
@@ -211,6 +285,12 @@ impl Line {
             stdout: Mutex::new(Sink::new(stdout_cap)),
             stderr: Mutex::new(Sink::new(stderr_cap)),
         }
+    }
+
+    /// Hands what the terminal's sinks keep to `tap` from now on.
+    pub fn set_tap(&self, tap: Arc<Tap>) {
+        self.stdout.lock().unwrap().tap = Some((tap.clone(), Stream::Stdout));
+        self.stderr.lock().unwrap().tap = Some((tap, Stream::Stderr));
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -547,6 +627,38 @@ mod tests {
 
     fn line() -> Arc<Line> {
         Arc::new(Line::new(Budget::new(1_000_000, 1_000_000_000), 0, false, Arc::new(AtomicBool::new(false)), Instant::now() + Duration::from_secs(60), 100, 100))
+    }
+
+    #[test]
+    fn a_tap_sees_what_the_sinks_keep_in_order_and_wakes_once_per_crossing() {
+        let l = line();
+        let woke = Arc::new(AtomicU64::new(0));
+        let w = woke.clone();
+        let tap = Arc::new(Tap::new(Box::new(move || {
+            w.fetch_add(1, Ordering::Relaxed);
+        })));
+        l.set_tap(tap.clone());
+        l.stdout.lock().unwrap().push(b"ab");
+        l.stdout.lock().unwrap().push(b"c");
+        l.stderr.lock().unwrap().push(b"E");
+        l.stdout.lock().unwrap().push(&[b'x'; 200]); // cap 100: 97 kept
+        let got = tap.take();
+        assert_eq!(got.len(), 3);
+        assert_eq!(got[0], (Stream::Stdout, b"abc".to_vec()));
+        assert_eq!(got[1], (Stream::Stderr, b"E".to_vec()));
+        assert_eq!(got[2].1.len(), 97);
+        l.stderr.lock().unwrap().push(b"new");
+        assert_eq!(tap.take(), vec![(Stream::Stderr, b"new".to_vec())]);
+        assert_eq!(woke.load(Ordering::Relaxed), 0);
+        let big = Arc::new(Line::new(Budget::new(1, 1), 0, false, Arc::new(AtomicBool::new(false)), Instant::now(), 1 << 20, 1 << 20));
+        big.set_tap(tap.clone());
+        for _ in 0..3 {
+            big.stdout.lock().unwrap().push(&vec![0; TAP_FLUSH_BYTES]);
+        }
+        assert_eq!(woke.load(Ordering::Relaxed), 1, "one wake until the tap is drained");
+        assert_eq!(tap.take()[0].1.len(), 3 * TAP_FLUSH_BYTES);
+        big.stdout.lock().unwrap().push(&vec![0; TAP_FLUSH_BYTES]);
+        assert_eq!(woke.load(Ordering::Relaxed), 2);
     }
 
     #[test]

@@ -1446,6 +1446,8 @@ pub struct LineSpec<'a> {
     pub seed: [u8; 16],
     pub live: bool,
     pub cancel: Arc<AtomicBool>,
+    /// Where the terminal's output goes as it is produced (live output).
+    pub tap: Option<Arc<crate::runtime::line::Tap>>,
 }
 
 /// What a line did, for the record.
@@ -1581,6 +1583,9 @@ fn run_line_here(spec: &LineSpec<'_>) -> anyhow::Result<LineResult> {
     let backstop = Instant::now() + Duration::from_millis(limits.timeout_ms.saturating_mul(4).saturating_add(5_000));
     let line = Arc::new(Line::new(Budget::new(budget, limits.fuel_per_second), spec.clock_base_ns, spec.live, spec.cancel.clone(), backstop, limits.stdout_bytes, limits.stderr_bytes));
     line.set_capture_room(limits.memory_bytes);
+    if let Some(tap) = &spec.tap {
+        line.set_tap(tap.clone());
+    }
     let pid = 1000 + (u32::from_le_bytes(spec.seed[..4].try_into().unwrap()) % 30000);
     let rt = Runtime {
         line: line.clone(),

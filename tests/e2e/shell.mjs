@@ -6,7 +6,7 @@ import { chromium } from "playwright-core";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
-const [base, user, password, shots] = process.argv.slice(2);
+const [base, user, password, shots, auditor] = process.argv.slice(2);
 if (!shots) {
   console.error("usage: node shell.mjs BASE_URL USER PASSWORD SCREENSHOT_DIR");
   process.exit(2);
@@ -14,7 +14,7 @@ if (!shots) {
 mkdirSync(shots, { recursive: true });
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const fail = (msg) => { throw new Error(msg); };
-const seen = { outputs: {}, replay: null, screenshots: [], csp: [], console_errors: [] };
+const seen = { outputs: {}, replay: null, screenshots: [], csp: [], console_errors: [], figures: {} };
 
 const browser = await chromium.launch({
   executablePath: chromiumPath,
@@ -118,6 +118,103 @@ try {
   await shot("02-terminal.png", { fullPage: true });
   await cspCheck("in the terminal");
 
+  // Issue 11: the terminal. Enter to result for `echo hi` (figures only, no
+  // assertion on time: examples print figures).
+  const count = () => page.evaluate(() => document.querySelectorAll("#cmds article.cmd").length);
+  const enterAndWait = async (line, state) => {
+    const n = (await count()) + 1;
+    await page.fill("#line", line);
+    const t0 = Date.now();
+    await page.press("#line", "Enter");
+    await page.waitForFunction(([n, state]) => {
+      const c = document.querySelectorAll("#cmds article.cmd")[n - 1];
+      return c && c.classList.contains(state);
+    }, [n, state], { timeout: 60000, polling: "raf" });
+    return { n, ms: Date.now() - t0 };
+  };
+  const enterTimes = [];
+  for (let i = 0; i < 10; i++) enterTimes.push((await enterAndWait("echo hi", "st-done")).ms);
+  enterTimes.sort((a, b) => a - b);
+  seen.figures.enter_to_result_ms = { median: enterTimes[5], max: enterTimes[9], runs: enterTimes };
+
+  // Colours render as spans with classes; an escape sequence cannot make markup.
+  const col = await enterAndWait("printf '\\033[1;31mred\\033[0m plain \\033[32m<img src=x id=pwn>\\033[0m\\n'", "st-done");
+  const colours = await page.evaluate((n) => {
+    const pre = document.querySelectorAll("#cmds article.cmd")[n - 1].querySelector("pre.out");
+    const red = pre.querySelector("span.a-b.a-fg1");
+    return { text: pre.textContent, red: red && red.textContent, green: pre.querySelector("span.a-fg2")?.textContent,
+             img: !!document.getElementById("pwn"), style: pre.querySelector("[style]") !== null };
+  }, col.n);
+  seen.colours = colours;
+  if (colours.red !== "red" || colours.green !== "<img src=x id=pwn>" || colours.img || colours.style)
+    fail(`colours: ${JSON.stringify(colours)}`);
+  if (colours.text !== "red plain <img src=x id=pwn>\n") fail(`escape sequences left in the text: ${JSON.stringify(colours.text)}`);
+
+  // A long-running command shows its output while it runs, with elapsed time.
+  let n = (await count()) + 1;
+  await page.fill("#line", "echo start; sleep 1; echo later; sleep 1.5; echo end");
+  const t0 = Date.now();
+  await page.press("#line", "Enter");
+  await page.waitForFunction((n) => {
+    const c = document.querySelectorAll("#cmds article.cmd")[n - 1];
+    return c && c.classList.contains("st-running") && /later/.test(c.querySelector("pre.live")?.textContent || "");
+  }, n, { timeout: 60000, polling: "raf" });
+  const tLater = Date.now() - t0;
+  const live = await page.evaluate((n) => {
+    const c = document.querySelectorAll("#cmds article.cmd")[n - 1];
+    return { out: c.querySelector("pre.live").textContent, running: c.classList.contains("st-running"),
+             elapsed: c.querySelector(".elapsed")?.textContent, cancel: !!c.querySelector("button.cancel") };
+  }, n);
+  seen.live = live;
+  if (!live.running || live.out.includes("end") || !/^\d+\.\d s$/.test(live.elapsed || "") || !live.cancel)
+    fail(`live output: ${JSON.stringify(live)}`);
+  // "later" is written 1 s (a real sleep) after the line starts: what is
+  // above that is the live output's delay (an upper bound: it includes the
+  // queue and the start of the line).
+  seen.figures.live_output_delay_ms_upper_bound = tLater - 1000;
+  await shot("06-running.png");
+  await page.waitForFunction((n) => document.querySelectorAll("#cmds article.cmd")[n - 1].classList.contains("st-done"), n, { timeout: 60000 });
+  const final = await page.evaluate((n) => document.querySelectorAll("#cmds article.cmd")[n - 1].querySelector("pre.out").textContent, n);
+  if (final !== "start\nlater\nend\n") fail(`final output ${JSON.stringify(final)}`);
+
+  // Cancel a running command from the page.
+  n = (await count()) + 1;
+  await page.fill("#line", "sleep 30");
+  await page.press("#line", "Enter");
+  await page.waitForSelector(`#cmds article.cmd:nth-of-type(${n}).st-running button.cancel`);
+  await page.click(`#cmds article.cmd:nth-of-type(${n}) button.cancel`);
+  await page.waitForSelector(`#cmds article.cmd:nth-of-type(${n}).st-cancelled`, { timeout: 30000 });
+
+  // The session has its own URL: a reload lands on it.
+  const sid = await page.getAttribute("#term", "data-session");
+  if (new URL(page.url()).searchParams.get("session") !== sid) fail(`the URL ${page.url()} does not name session ${sid}`);
+  await page.reload();
+  await page.waitForSelector(`#term[data-session="${sid}"] #line`);
+  seen.reloaded_on_session = true;
+
+  // The asciicast downloads as a .cast file, asciicast v2.
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("section.term a:text-is('asciicast')")]);
+  if (!/\.cast$/.test(download.suggestedFilename())) fail(`download named ${download.suggestedFilename()}`);
+  const castPath = join(shots, "session.cast");
+  await download.saveAs(castPath);
+  const castResp = await page.request.get(new URL(`rpc/session_cast?session_id=${sid}`, base).toString());
+  seen.cast_content_type = castResp.headers()["content-type"];
+  if (seen.cast_content_type !== "application/x-asciicast") fail(`asciicast served as ${seen.cast_content_type}`);
+  const { readFileSync } = await import("node:fs");
+  const castLines = readFileSync(castPath, "utf8").trimEnd().split("\n");
+  const head = JSON.parse(castLines[0]);
+  if (head.version !== 2 || !(head.width > 0) || !(head.height > 0)) fail(`asciicast header ${castLines[0]}`);
+  let last = 0;
+  for (const l of castLines.slice(1)) {
+    const ev = JSON.parse(l);
+    if (!Array.isArray(ev) || ev.length !== 3 || typeof ev[0] !== "number" || ev[0] < last || !["o", "i"].includes(ev[1]) || typeof ev[2] !== "string")
+      fail(`asciicast event ${l}`);
+    last = ev[0];
+  }
+  seen.cast_events = castLines.length - 1;
+  if (!castLines.some((l) => l.includes("later"))) fail("the asciicast lacks the live command's output");
+  await shot("07-terminal.png", { fullPage: true });
+
   // Replay the session from the page: the verdict replaces the pending note.
   if (!(await page.$("button:text-is('replay')"))) fail("the session page has no replay button");
   await page.click("button:text-is('replay')");
@@ -130,9 +227,13 @@ try {
   await shot("04-phone.png", { fullPage: true });
   await page.setViewportSize({ width: 1100, height: 760 });
 
-  // A reload keeps the log-in (the cookie); the list shows the session.
+  // A reload keeps the log-in (the cookie) and the session; the list shows it, with its id.
   await page.reload();
+  await page.waitForSelector("#term");
+  await page.click("nav.top button:text-is('sessions')");
   await page.waitForSelector("section.sessions");
+  if (new URL(page.url()).searchParams.get("session")) fail(`the list keeps a session in the URL: ${page.url()}`);
+  if (!(await page.$(`section.sessions button[data-copy="${sid}"]`))) fail("the session list shows no copyable id");
   const listed = await page.textContent("section.sessions");
   if (!listed.includes("browser <b>test</b>")) fail("the session list lacks the new session");
   await shot("05-sessions.png");
@@ -141,6 +242,33 @@ try {
   await page.click("nav.top button:text-is('log out')");
   await page.waitForSelector("form.login");
   if ((await context.cookies()).some((c) => c.name === "pgshell_session" && c.value)) fail("cookie survived log-out");
+
+  // The auditor's console: sentences, one-line times, the verify button.
+  if (auditor) {
+    await page.fill("input[name=username]", auditor);
+    await page.fill("input[name=password]", password);
+    await page.click("form.login button[type=submit]");
+    await page.click("nav.top button:text-is('audit log')");
+    await page.waitForSelector("section.audit tr.ev");
+    await page.click("button:text-is('verify the audit log')");
+    await page.waitForSelector("#verify-result .verified, #verify-result .problems");
+    seen.verify = (await page.textContent("#verify-result")).trim();
+    seen.audit_sample = await page.evaluate(() => Array.from(document.querySelectorAll("section.audit tr.ev")).slice(0, 40).map((r) =>
+      [r.querySelector(".actor").textContent, r.querySelector(".what").textContent]));
+    // Each timestamp's text lies on one line box.
+    const atLines = await page.evaluate(() => Array.from(document.querySelectorAll("section.audit td.at")).map((td) => {
+      const r = document.createRange();
+      r.selectNodeContents(td);
+      return new Set(Array.from(r.getClientRects()).map((b) => Math.round(b.top))).size;
+    }));
+    seen.at_one_line = atLines.length > 0 && atLines.every((n) => n === 1);
+    await shot("08-audit.png");
+    await page.setViewportSize({ width: 390, height: 844 });
+    await shot("09-audit-phone.png");
+    await page.setViewportSize({ width: 1100, height: 760 });
+    await page.click("nav.top button:text-is('log out')");
+    await page.waitForSelector("form.login");
+  }
   await cspCheck("at the end");
   if (seen.console_errors.length) fail(`console errors: ${JSON.stringify(seen.console_errors)}`);
   console.log(JSON.stringify({ ok: true, ...seen }));

@@ -14,6 +14,7 @@ mod core;
 mod fuzz;
 mod gateway;
 mod language;
+mod live;
 mod operations;
 mod pipes;
 mod posix;
