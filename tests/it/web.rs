@@ -4,6 +4,7 @@
 //! settings, pgshell.pre_request(), then the call.
 
 use tokio_postgres::{types::ToSql, Client};
+use uuid::Uuid;
 
 use crate::support::TestDb;
 
@@ -372,6 +373,54 @@ async fn auditors_read_every_session_and_the_audit_log_but_run_nothing() {
     // A plain user has no audit page.
     let alice = login(&c, "alice").await;
     assert_eq!(request(&c, Some(&alice), "api.ui_audit()", &[]).await.sqlstate(), "42501");
+}
+
+#[tokio::test]
+async fn the_session_list_marks_held_sessions_and_lets_only_admins_and_auditors_hold_them() {
+    let db = TestDb::new().await;
+    add_user(&db, "alice", "user").await;
+    add_user(&db, "eve", "auditor").await;
+    let c = db.admin().await;
+    let (eve, alice) = (login(&c, "eve").await, login(&c, "alice").await);
+    let a = db.user("alice").await;
+    let s = a.client.create_session(Some("keep me")).await.unwrap();
+    let other = a.client.create_session(Some("let go")).await.unwrap();
+    let held_badge = "class=\"badge held\"";
+    // The row of one session in a list page.
+    let row = |html: &str, id: Uuid| -> String {
+        let at = html.find(&format!("?session={id}")).expect("the session is listed");
+        let start = html[..at].rfind("<tr").unwrap();
+        let end = at + html[at..].find("</tr>").unwrap();
+        html[start..end].to_string()
+    };
+
+    let before = request(&c, Some(&eve), "api.ui_sessions()", &[]).await;
+    assert!(!row(before.ok(), s).contains(held_badge), "not held yet");
+    assert!(row(before.ok(), s).contains("rpc/ui_hold_session"), "an auditor gets a hold button");
+
+    // The button's request: hold, and the same list comes back with the badge.
+    let after = request(&c, Some(&eve), "api.ui_hold_session($1, true)", &[&s]).await;
+    assert!(row(after.ok(), s).contains(held_badge), "{}", row(after.ok(), s));
+    assert!(!row(after.ok(), other).contains(held_badge), "only the held session is marked");
+    assert!(row(after.ok(), s).contains("&quot;held&quot; : false") && row(after.ok(), s).contains(">release</button>"),
+            "the button now releases: {}", row(after.ok(), s));
+    assert!(row(after.ok(), other).contains(">hold</button>"));
+    let held: bool = c.query_one("select held from pgshell.sessions where id = $1", &[&s]).await.unwrap().get(0);
+    assert!(held);
+    assert_eq!(audit_events(&db, "session.held").await.len(), 1);
+
+    // The owner sees the badge on her own list, but no button, and may not call it.
+    let mine = request(&c, Some(&alice), "api.ui_sessions()", &[]).await;
+    assert!(row(mine.ok(), s).contains(held_badge));
+    assert!(!mine.ok().contains("ui_hold_session"), "no hold button for a plain user");
+    assert_eq!(request(&c, Some(&alice), "api.ui_hold_session($1, false)", &[&s]).await.sqlstate(), "42501");
+    let held: bool = c.query_one("select held from pgshell.sessions where id = $1", &[&s]).await.unwrap().get(0);
+    assert!(held, "a refused release changes nothing");
+
+    // Released again by the auditor: the badge goes, the event is audited.
+    let released = request(&c, Some(&eve), "api.ui_hold_session($1, false)", &[&s]).await;
+    assert!(!row(released.ok(), s).contains(held_badge));
+    assert_eq!(audit_events(&db, "session.released").await.len(), 1);
 }
 
 #[tokio::test]
