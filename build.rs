@@ -15,6 +15,13 @@
 //! never touches the directory the outer cargo has locked. The build always
 //! produces real modules: there is no switch to skip it.
 //!
+//! `PG_SHELL_WASM_CACHE=DIR` moves that build out of the checkout, so fresh
+//! clones (CI) reuse it: `wasm-tools/` is mirrored by content into `DIR/src`
+//! (a file is rewritten only when its bytes differ, so cargo sees unchanged
+//! sources as unchanged) and built into `DIR/target`, under a lock on
+//! `DIR/lock` held until the modules are copied out. The paths in the modules
+//! are remapped as for a build in the checkout, so the bytes are the same.
+//!
 //! textutils has C in it (the one true awk, and oniguruma under uutils
 //! findutils), so the nested build also needs a clang that can compile for
 //! WASI against a wasi-libc sysroot, and an archiver for its objects.
@@ -38,10 +45,25 @@ fn main() {
         PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     let tools_dir = manifest_dir.join("wasm-tools");
-    let target_dir = manifest_dir.join("target").join("wasm-tools");
 
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=PG_SHELL_WASM_CACHE");
     watch_sources(&tools_dir);
+    // Where the nested build runs; `_lock` is held to the end of main.
+    let (src_dir, target_dir, _lock) = match env::var_os("PG_SHELL_WASM_CACHE").filter(|v| !v.is_empty()) {
+        None => (tools_dir.clone(), manifest_dir.join("target").join("wasm-tools"), None),
+        Some(cache) => {
+            let cache = PathBuf::from(cache);
+            fs::create_dir_all(&cache).unwrap_or_else(|e| panic!("PG_SHELL_WASM_CACHE {}: {e}", cache.display()));
+            let lock = fs::File::create(cache.join("lock"))
+                .and_then(|f| f.lock().map(|()| f))
+                .unwrap_or_else(|e| panic!("locking {}/lock: {e}", cache.display()));
+            mirror(&tools_dir, &cache.join("src"));
+            (cache.join("src"), cache.join("target"), Some(lock))
+        }
+    };
+    // For the test that no module names a path of this machine.
+    println!("cargo:rustc-env=PG_SHELL_WASM_BUILD_DIRS={}:{}", src_dir.display(), target_dir.display());
 
     for module in ["coreutils", "textutils"] {
         let programs = program_list(&tools_dir.join(module).join("tools.txt"));
@@ -54,14 +76,18 @@ fn main() {
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(&cargo);
-    cmd.current_dir(&tools_dir)
+    cmd.current_dir(&src_dir)
         .args(["build", "--release", "--locked", "--target", WASM_TARGET])
         .arg("--manifest-path")
-        .arg(tools_dir.join("Cargo.toml"))
+        .arg(src_dir.join("Cargo.toml"))
         .arg("--target-dir")
         .arg(&target_dir);
     scrub_env(&mut cmd);
-    cmd.env("CARGO_ENCODED_RUSTFLAGS", path_remaps(&tools_dir).join("\x1f"));
+    let mut remaps = path_remaps(&src_dir);
+    if src_dir != tools_dir {
+        remaps.extend(remap_flags(&target_dir, "/wasm-target"));
+    }
+    cmd.env("CARGO_ENCODED_RUSTFLAGS", remaps.join("\x1f"));
     let toolchain = wasi_c_toolchain(&out_dir);
     if !toolchain.is_empty() {
         let shown: Vec<String> =
@@ -116,15 +142,61 @@ fn path_remaps(tools_dir: &Path) -> Vec<String> {
     dirs.push((tools_dir.to_path_buf(), "/wasm-tools"));
     let mut flags = Vec::new();
     for (dir, to) in dirs {
-        let canonical = dir.canonicalize().ok();
-        for from in std::iter::once(dir).chain(canonical) {
-            let flag = format!("--remap-path-prefix={}={to}", from.display());
+        for flag in remap_flags(&dir, to) {
             if !flags.contains(&flag) {
                 flags.push(flag);
             }
         }
     }
     flags
+}
+
+/// `--remap-path-prefix` for a directory as given and as canonicalized.
+fn remap_flags(dir: &Path, to: &str) -> Vec<String> {
+    let mut flags = vec![format!("--remap-path-prefix={}={to}", dir.display())];
+    if let Some(canonical) = dir.canonicalize().ok().filter(|c| c != dir) {
+        flags.push(format!("--remap-path-prefix={}={to}", canonical.display()));
+    }
+    flags
+}
+
+/// Makes `to` hold exactly the files of `from` (but `from`'s build output,
+/// `target/`), writing only the files whose bytes differ, so their times, and
+/// cargo's view of what changed, stay as they were.
+fn mirror(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+    let mut wanted = std::collections::BTreeSet::new();
+    for entry in fs::read_dir(from).unwrap_or_else(|e| panic!("{}: {e}", from.display())) {
+        let entry = entry.unwrap_or_else(|e| panic!("{}: {e}", from.display()));
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let (src, dst) = (entry.path(), to.join(&name));
+        if fs::metadata(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display())).is_dir() {
+            if dst.is_file() {
+                fs::remove_file(&dst).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+            }
+            mirror(&src, &dst);
+        } else {
+            let bytes = fs::read(&src).unwrap_or_else(|e| panic!("{}: {e}", src.display()));
+            if fs::read(&dst).ok().as_deref() != Some(&bytes[..]) {
+                if dst.is_dir() {
+                    fs::remove_dir_all(&dst).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+                }
+                fs::write(&dst, &bytes).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+            }
+        }
+        wanted.insert(name);
+    }
+    for entry in fs::read_dir(to).unwrap_or_else(|e| panic!("{}: {e}", to.display())) {
+        let entry = entry.unwrap_or_else(|e| panic!("{}: {e}", to.display()));
+        let path = entry.path();
+        if !wanted.contains(&entry.file_name()) {
+            let gone = if path.is_dir() { fs::remove_dir_all(&path) } else { fs::remove_file(&path) };
+            gone.unwrap_or_else(|e| panic!("removing {}: {e}", path.display()));
+        }
+    }
 }
 
 /// Reruns this script when anything in `wasm-tools/` except its build output

@@ -140,6 +140,8 @@ mod tests {
     #[test]
     fn modules_name_no_path_of_this_machine() {
         let mut paths = vec![env!("CARGO_MANIFEST_DIR").to_string()];
+        // Where build.rs ran the nested build (PG_SHELL_WASM_CACHE moves it).
+        paths.extend(env!("PG_SHELL_WASM_BUILD_DIRS").split(':').map(String::from));
         match std::env::var("CARGO_HOME") {
             Ok(home) => paths.push(home),
             Err(_) => paths.extend(std::env::var("HOME").map(|h| format!("{h}/.cargo"))),
