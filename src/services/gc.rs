@@ -57,37 +57,45 @@ async fn collect(client: &Client, limit: i32, started_at: i64, report: &mut Repo
     let mark: std::time::SystemTime = client.query_one("select pgshell.gc_begin()", &[]).await?.get(0);
     report.environments = client.query_one("select pgshell.gc_environments($1, $2)", &[&mark, &limit]).await?.get::<_, i32>(0).into();
     let (trees, blobs) = live(client).await?;
-    let mut complete = report.environments < i64::from(limit);
-    for (kind, live) in [("tree_objects", &trees), ("blobs", &blobs)] {
-        let rows = client
-            .query(&format!("select digest from pgshell.{kind} where used_at < $1"), &[&mark])
-            .await
-            .with_context(|| format!("listing {kind}"))?;
-        let doomed: Vec<Vec<u8>> = rows
-            .iter()
-            .map(|r| r.get::<_, Vec<u8>>(0))
-            .filter(|d| Digest::try_from(d.as_slice()).map_or(true, |d| !live.contains(&d)))
-            .take(limit.max(0) as usize + 1)
-            .collect();
-        if doomed.len() > limit.max(0) as usize {
-            complete = false;
-        }
-        let batch = &doomed[..doomed.len().min(limit.max(0) as usize)];
-        let row = client
-            .query_one("select n, bytes from pgshell.gc_delete($1, $2, $3)", &[&kind, &batch, &mark])
-            .await
-            .with_context(|| format!("deleting {kind}"))?;
-        let (n, bytes): (i64, i64) = (row.get(0), row.get(1));
-        if kind == "tree_objects" {
-            report.tree_objects = n;
-        } else {
-            report.blobs = n;
-        }
-        report.bytes += bytes;
-    }
+    let trees_swept = sweep(client, "tree_objects", &trees, mark, limit).await?;
+    let blobs_swept = sweep(client, "blobs", &blobs, mark, limit).await?;
+    report.tree_objects = trees_swept.deleted;
+    report.blobs = blobs_swept.deleted;
+    report.bytes = trees_swept.bytes + blobs_swept.bytes;
+    let complete = report.environments < i64::from(limit) && trees_swept.complete && blobs_swept.complete;
     let details = serde_json::to_value(&*report)?;
     client.execute("select pgshell.gc_finish($1, $2, $3)", &[&started_at, &complete, &details]).await?;
     Ok(())
+}
+
+/// What one sweep of a store did.
+struct Swept {
+    deleted: i64,
+    bytes: i64,
+    /// Nothing more of this kind is left to delete.
+    complete: bool,
+}
+
+/// Deletes up to `limit` rows of `kind` (a table the collector sweeps) that
+/// are not in `live` and were not used since the mark.
+async fn sweep(client: &Client, kind: &str, live: &HashSet<Digest>, mark: std::time::SystemTime, limit: i32) -> Result<Swept> {
+    let limit = limit.max(0) as usize;
+    let rows = client
+        .query(&format!("select digest from pgshell.{kind} where used_at < $1"), &[&mark])
+        .await
+        .with_context(|| format!("listing {kind}"))?;
+    let doomed: Vec<Vec<u8>> = rows
+        .iter()
+        .map(|r| r.get::<_, Vec<u8>>(0))
+        .filter(|d| Digest::try_from(d.as_slice()).map_or(true, |d| !live.contains(&d)))
+        .take(limit + 1)
+        .collect();
+    let batch = &doomed[..doomed.len().min(limit)];
+    let row = client
+        .query_one("select n, bytes from pgshell.gc_delete($1, $2, $3)", &[&kind, &batch, &mark])
+        .await
+        .with_context(|| format!("deleting {kind}"))?;
+    Ok(Swept { deleted: row.get(0), bytes: row.get(1), complete: doomed.len() <= limit })
 }
 
 /// The tree objects and blobs reachable from what is kept.
