@@ -12,30 +12,13 @@ use std::time::{Duration, Instant};
 use pg_shell::cli::InProcessExecutor;
 use pg_shell::client::ShellClient;
 use pg_shell::executor::{Executor, ExecutorConfig};
-use pg_shell::pgcluster::{Cluster, ClusterOptions};
+
+mod common;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
-    let dir = tempfile::Builder::new().prefix("pg_shell-figures-").tempdir_in("/tmp")?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755))?;
-    }
-    let root = dir.path().to_path_buf();
-    let cluster = tokio::task::spawn_blocking(move || {
-        let mut o = ClusterOptions::new(root);
-        o.fsync = true;
-        o.extra_settings.push(("max_connections".into(), "200".into()));
-        Cluster::start(o)
-    })
-    .await??;
-    let conninfo = cluster.connection_string("postgres");
-    let mut admin = pg_shell::db::connect_plain(&conninfo).await?;
-    pg_shell::db::migrate(&mut admin).await?;
-    pg_shell::db::register_bundled(&mut admin, false).await?;
-    pg_shell::db::upsert_user(&admin, "bench", "user", None).await?;
+    let common::Bench { cluster, conninfo, admin } = common::bench_database(true, None).await?;
     let mut config = ExecutorConfig::new(conninfo.clone());
     config.concurrency = 4;
     let ex = InProcessExecutor::start(config.clone())?;

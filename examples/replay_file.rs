@@ -19,6 +19,8 @@ use pg_shell::cli::InProcessExecutor;
 use pg_shell::client::ShellClient;
 use pg_shell::executor::ExecutorConfig;
 
+mod common;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let runs: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(3);
@@ -30,12 +32,7 @@ async fn main() -> anyhow::Result<()> {
     let cache = work.path().join("modules");
 
     {
-        let cluster = tokio::task::spawn_blocking(pg_shell::pgcluster::throwaway).await??;
-        let conninfo = cluster.connection_string("postgres");
-        let mut admin = pg_shell::db::connect_plain(&conninfo).await?;
-        pg_shell::db::migrate(&mut admin).await?;
-        pg_shell::db::register_bundled(&mut admin, false).await?;
-        pg_shell::db::upsert_user(&admin, "bench", "user", None).await?;
+        let common::Bench { cluster: _cluster, conninfo, admin } = common::bench_database(false, None).await?;
         let mut config = ExecutorConfig::new(conninfo.clone());
         config.cache_dir = Some(cache.clone());
         let ex = InProcessExecutor::start(config)?;

@@ -434,6 +434,12 @@ impl Drop for Cluster {
 /// orphans of earlier test processes are reaped first (see the module doc).
 /// As root the directory is made 0755 so the `postgres` user can enter it.
 pub fn throwaway() -> Result<Cluster> {
+    throwaway_with_fsync(false)
+}
+
+/// [`throwaway`], with fsync on or off: benchmarks measure with fsync on, as a
+/// real deployment runs; tests turn it off.
+pub fn throwaway_with_fsync(fsync: bool) -> Result<Cluster> {
     let bin_dir = Cluster::ensure_installed(true)?;
     reap_orphans_with(&bin_dir);
     let dir = tempfile::Builder::new()
@@ -445,7 +451,7 @@ pub fn throwaway() -> Result<Cluster> {
     fs::write(&owner, format!("{}\n", std::process::id()))
         .with_context(|| format!("cannot write {}", owner.display()))?;
     let mut opts = ClusterOptions::new(dir.path());
-    opts.fsync = false;
+    opts.fsync = fsync;
     opts.extra_settings.push(("max_connections".into(), "200".into()));
     let mut cluster = Cluster::start(opts)?;
     cluster.tempdir = Some(dir);
