@@ -207,24 +207,15 @@ async fn a_rerun_after_a_dead_executor_replaces_the_partial_output() {
 
 #[tokio::test]
 async fn output_is_polled_over_http_and_notifications_carry_only_the_id() {
-    use pg_shell::gateway::{jwt, Gateway, GatewayConfig};
-    const SECRET: &str = "reallyreallyreallyreallyverysafe";
     let mut db = TestDb::new().await;
     db.start_executor();
     let u = db.user("alice").await;
     db.user("bob").await;
     let s = u.session().await;
     db.set_session_limits(s, json!({"timeout_ms": 20000})).await;
-    let mut config = GatewayConfig::new(db.conninfo.clone()).with_listen("127.0.0.1:0".parse().unwrap());
-    config.jwt_secret = Some(SECRET.as_bytes().to_vec());
-    let gw = Gateway::bind(config).await.unwrap();
-    let base = gw.url();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(gw.run(async {
-        let _ = stopped.await;
-    }));
+    let serve = Serve::start(&db).await;
+    let base = serve.base.clone();
     let http = reqwest::Client::builder().no_proxy().build().unwrap();
-    let bearer = |sub: &str| format!("Bearer {}", jwt::sign_hs256(&json!({"sub": sub, "role": "pgshell_user"}), SECRET.as_bytes()));
     // A listener of our own sees a notification per stored batch.
     let (listener, mut conn) = tokio_postgres::connect(&db.conninfo, tokio_postgres::NoTls).await.unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -280,8 +271,7 @@ async fn output_is_polled_over_http_and_notifications_carry_only_the_id() {
     }
     assert!(notes.len() >= 2, "{notes:?}");
     assert!(notes.iter().all(|(ch, p)| ch == "pg_shell_output" && p == &id.to_string()), "{notes:?}");
-    let _ = stop.send(());
-    task.await.unwrap().unwrap();
+    serve.stop().await;
 }
 
 /// An in-process `pg_shell serve` with a JWT secret; stops on drop of the sender.
