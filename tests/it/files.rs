@@ -84,6 +84,9 @@ async fn cp_of_a_5_mib_binary_file_round_trips_is_recorded_and_replays() {
     // Replay re-runs the upload from its recorded input: verified.
     let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+    // The export format does not carry recorded input yet: refused, not incomplete.
+    let e = pg_shell::transfer::export(&admin, s, &Default::default()).await.expect_err("an export without the upload's input");
+    assert!(format!("{e:#}").contains("has uploads (commands #2)"), "{e:#}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
