@@ -216,3 +216,31 @@ fn urlencode(s: &str) -> String {
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~/".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_collector_keeps_recorded_input_that_no_file_holds() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("alice").await;
+    let admin = db.admin().await;
+    let (gone, kept) = (u.session().await, u.session().await);
+    u.run(gone, "echo bye > f").await;
+    // Into a directory that does not exist: the bytes are only the input.
+    let data = noise(10_000, 3);
+    let id: i64 = u.client.raw().query_one("select api.upload($1, '/nodir/x', $2)", &[&kept, &data]).await.unwrap().get(0);
+    assert_ne!(wait(&mut u, id).await.exit_code, Some(0));
+    u.client.raw().execute("select api.close_session($1)", &[&gone]).await.unwrap();
+    admin.execute("update pgshell.settings set value = '0.00001' where name = 'retention_days'", &[]).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    for _ in 0..5 {
+        pg_shell::services::cleanup::run_once(&admin, 100).await.unwrap();
+    }
+    let left: Vec<Uuid> = admin.query("select id from pgshell.sessions", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(left, vec![kept], "the other session was collected");
+    let collected: i64 = admin.query_one("select count(*) from pgshell.audit_log where event = 'storage.collected'", &[]).await.unwrap().get(0);
+    assert!(collected >= 1, "a collection ran");
+    let stored: i64 = admin.query_one("select count(*) from pgshell.blobs where digest = sha256($1)", &[&data]).await.unwrap().get(0);
+    assert_eq!(stored, 1, "the recorded input is kept");
+    let r = db.replay(kept, false).await;
+    assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
+}
