@@ -78,6 +78,8 @@ document.body.addEventListener("htmx:afterRequest", function (e) {
     if (e.detail.successful) elt.reset();
     if (elt.line) elt.line.focus();
   }
+  // An upload sent: the form empties (the file's bytes with it).
+  if (elt && elt.matches && elt.matches("form.upload") && e.detail.successful) elt.reset();
   if (e.detail.successful || x.status === 429 || x.status === 503) { flash.hidden = true; return; }
   var msg = "request failed";
   try { var j = JSON.parse(x.responseText); msg = j.message || msg; } catch (_) { if (x.status === 0) msg = "cannot reach the server"; }
@@ -158,10 +160,31 @@ document.body.addEventListener("click", function (e) {
   var done = function () { b.textContent = "copied"; setTimeout(function () { b.textContent = "copy"; }, 1500); };
   if (navigator.clipboard) navigator.clipboard.writeText(b.dataset.copy).then(done, function () {});
 });
-// File links (exports) go to the API as well.
+// File links (exports) and the download form go to the API as well.
 document.body.addEventListener("htmx:load", function (e) {
   if (!apiBase) return;
   e.target.querySelectorAll && e.target.querySelectorAll('a[href^="rpc/"]').forEach(function (a) {
     a.setAttribute("href", apiBase + a.getAttribute("href"));
+  });
+  e.target.querySelectorAll && e.target.querySelectorAll('form[action^="rpc/"]').forEach(function (f) {
+    f.setAttribute("action", apiBase + f.getAttribute("action"));
+  });
+});
+// Uploads (the terminal's upload form): the chosen file's bytes go as a
+// bytea in PostgreSQL's hex form (\x...) in the form's `content`, its name
+// in `name`; then htmx sends the form (rpc/ui_upload, event pg-upload) and
+// appends the command's entry, `cat > 'NAME'` in the working directory.
+document.body.addEventListener("submit", function (e) {
+  var form = e.target;
+  if (!form.matches || !form.matches("form.upload")) return;
+  e.preventDefault();
+  var input = form.querySelector('input[type="file"]'), file = input && input.files && input.files[0];
+  if (!file) return;
+  file.arrayBuffer().then(function (buf) {
+    var b = new Uint8Array(buf), hex = new Array(b.length);
+    for (var i = 0; i < b.length; i++) hex[i] = (b[i] < 16 ? "0" : "") + b[i].toString(16);
+    form.querySelector('input[name="name"]').value = file.name;
+    form.querySelector('input[name="content"]').value = "\\x" + hex.join("");
+    htmx.trigger(form, "pg-upload");
   });
 });

@@ -80,6 +80,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (15, "0015_terminal", include_str!("../sql/migrations/0015_terminal.sql")),
     (16, "0016_gc", include_str!("../sql/migrations/0016_gc.sql")),
     (17, "0017_heartbeat_holds", include_str!("../sql/migrations/0017_heartbeat_holds.sql")),
+    (18, "0018_files", include_str!("../sql/migrations/0018_files.sql")),
     (19, "0019_hold_ui", include_str!("../sql/migrations/0019_hold_ui.sql")),
 ];
 

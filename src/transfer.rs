@@ -66,6 +66,23 @@ pub async fn export(client: &Client, session: Uuid, opts: &ExportOptions) -> Res
         "session {session} has unfinished commands ({}): wait for them or cancel them before exporting",
         unfinished.join(", ")
     );
+    // Uploads (0018: commands whose stdin is recorded) are not in format v2:
+    // exporting them without their input would replay differently.
+    let uploads: Vec<i32> = client
+        .query(
+            "select seq from pgshell.commands where session_id = $1 and (input_digest is not null or input_refused is not null) order by seq",
+            &[&session],
+        )
+        .await
+        .context("looking for uploads")?
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    ensure!(
+        uploads.is_empty(),
+        "session {session} has uploads (commands {}), whose recorded input the export format {FORMAT_V2} does not carry yet: export refused rather than incomplete",
+        uploads.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(", ")
+    );
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     for c in &commands {
         for f in ["env_before", "env_after"] {

@@ -1,22 +1,24 @@
 //! `pg_shell cp`: copy a file between the local disk and a session
 //! (`pg_shell cp ./data.csv SESSION:/data.csv`, and back).
 //!
-//! A copy is a command of the session like any other, so it is recorded,
-//! audited, in the environment chain and replayed bit for bit: into a
-//! session, `base64 -d > PATH <<'EOF'` with the file's bytes in base64 in the
-//! line itself (so the line's `max_line_bytes` bounds the size: ~48 KiB by
-//! default); out of one, `base64 PATH`, decoded here (bounded by the
-//! session's `stdout_bytes`). Paths are checked before anything is sent.
+//! Into a session, a copy is a command of the session like any other, so it
+//! is recorded, audited, in the environment chain and replayed bit for bit:
+//! `api.upload` queues `cat > 'PATH'` with the file's bytes as its recorded
+//! stdin (a blob; bounded by the `max_upload_bytes` setting, 64 MiB by
+//! default). Out of one, after the commands queued before it have run, the
+//! file's bytes come from `api.session_file` (a read, not a command; nothing
+//! bounds it but the file tree's own limits). Paths are checked before
+//! anything is sent (and again by the database).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use base64::Engine;
 use clap::Args;
 use uuid::Uuid;
 
 use super::run::ClientArgs;
+use crate::client::{db_error, ShellClient};
 
 #[derive(Args, Debug)]
 pub struct Cp {
@@ -31,9 +33,10 @@ pub struct Cp {
     pub wait: u64,
 }
 
-/// Local files larger than this are refused before they are read.
-const MAX_LOCAL_BYTES: u64 = 64 << 20;
-const HEREDOC_END: &str = "PG_SHELL_CP_END";
+/// Local files larger than this are refused before they are read into
+/// memory (the database's `max_upload_bytes` setting is the real bound; an
+/// upload over it is recorded as refused).
+const MAX_LOCAL_BYTES: u64 = 1 << 30;
 
 /// One side of a copy.
 #[derive(Debug, PartialEq)]
@@ -72,16 +75,25 @@ fn session_path(p: &str) -> Result<String> {
     Ok(p.to_string())
 }
 
-/// The line that writes `data` to `path` in a session.
-fn upload_line(path: &str, data: &[u8]) -> String {
-    let b64 = base64::engine::general_purpose::STANDARD.encode(data);
-    let mut line = format!("base64 -d > {} <<'{HEREDOC_END}'\n", shell_words::quote(path));
-    for chunk in b64.as_bytes().chunks(76) {
-        line.push_str(std::str::from_utf8(chunk).expect("base64 is ASCII"));
-        line.push('\n');
-    }
-    line.push_str(HEREDOC_END);
-    line
+/// Writes `data` to `path` in the session: `api.upload`, a recorded
+/// command `cat > 'PATH'` whose stdin is the stored bytes.
+async fn upload(client: &ShellClient, session: Uuid, path: &str, data: &[u8]) -> Result<i64> {
+    let row = client
+        .raw()
+        .query_one("select api.upload($1, $2, $3)", &[&session, &path, &data])
+        .await
+        .map_err(db_error)?;
+    Ok(row.get(0))
+}
+
+/// The bytes of `path` in the session's current files (`api.session_file`).
+async fn download(client: &ShellClient, session: Uuid, path: &str) -> Result<Vec<u8>> {
+    let row = client
+        .raw()
+        .query_one("select api.session_file($1, $2)::bytea", &[&session, &path])
+        .await
+        .map_err(db_error)?;
+    Ok(row.get(0))
 }
 
 impl Cp {
@@ -103,20 +115,7 @@ impl Cp {
                     bail!("{} is {} bytes; pg_shell cp copies files of at most {} bytes", local.display(), meta.len(), MAX_LOCAL_BYTES);
                 }
                 let data = std::fs::read(&local).with_context(|| format!("reading {}", local.display()))?;
-                let line = upload_line(&path, &data);
-                let id = client.submit(session, &line).await.map_err(|e| {
-                    let too_long = format!("{e:#}").contains("SQLSTATE 22001");
-                    if too_long {
-                        e.context(format!(
-                            "{} is {} bytes, {} in base64: too large to copy in one command line (the max_line_bytes setting bounds it)",
-                            local.display(),
-                            data.len(),
-                            line.len()
-                        ))
-                    } else {
-                        e
-                    }
-                })?;
+                let id = upload(&client, session, &path, &data).await?;
                 let c = client.wait(id, wait).await?;
                 if c.status != "done" || c.exit_code != Some(0) {
                     bail!("copying into {session}:{path} failed ({} {}): {}", c.status, c.outcome(), c.stderr().trim_end());
@@ -131,18 +130,14 @@ impl Cp {
                 } else {
                     local
                 };
-                let c = client.run(session, &format!("base64 -w 0 {}", shell_words::quote(&path))).await?;
-                if c.stdout_truncated == Some(true) {
-                    bail!("{session}:{path} is larger than the session's stdout limit allows to copy out (stdout_bytes, in base64)");
+                // The files as the commands queued before the copy leave them.
+                let pending = client.history(session).await?.into_iter().rev().find(|c| !c.finished());
+                if let Some(last) = pending {
+                    client.wait(last.id, wait).await.context("waiting for the session's queued commands")?;
                 }
-                if c.status != "done" || c.exit_code != Some(0) {
-                    bail!("reading {session}:{path} failed ({} {}): {}", c.status, c.outcome(), c.stderr().trim_end());
-                }
-                let data = base64::engine::general_purpose::STANDARD
-                    .decode(c.stdout().trim_end())
-                    .context("decoding the file's base64")?;
+                let data = download(&client, session, &path).await.with_context(|| format!("reading {session}:{path}"))?;
                 std::fs::write(&target, &data).with_context(|| format!("writing {}", target.display()))?;
-                eprintln!("copied {} bytes from {session}:{path} to {} (command {})", data.len(), target.display(), c.id);
+                eprintln!("copied {} bytes from {session}:{path} to {}", data.len(), target.display());
                 Ok(0)
             }
             _ => unreachable!("checked above"),
@@ -166,14 +161,5 @@ mod tests {
         for bad in ["", "/a/../etc", "..", "/d/", "a\nb", "x\0", "/d/."] {
             assert!(place(&format!("{id}:{bad}")).is_err(), "{bad:?} accepted");
         }
-    }
-
-    #[test]
-    fn the_upload_line_quotes_the_path() {
-        let line = upload_line("/it's here; rm -rf x", b"hi");
-        let (first, rest) = line.split_once('\n').unwrap();
-        let words = shell_words::split(first.trim_end_matches(" <<'PG_SHELL_CP_END'")).unwrap();
-        assert_eq!(words, ["base64", "-d", ">", "/it's here; rm -rf x"], "{line}");
-        assert_eq!(rest, "aGk=\nPG_SHELL_CP_END");
     }
 }

@@ -45,6 +45,7 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
         pinned,
         legacy_used: Mutex::new(false),
     };
+    let stdin = input_of(&client, c).await?;
     let blobs: Arc<dyn BlobSource> = Arc::new(DbBlobs { shared: s.clone(), client: client.clone(), handle: tokio::runtime::Handle::current() });
     let base = s.tree_of(&env_before);
     let (line, clock_base_ns, seed) = (c.line.clone(), c.clock_base_ns, c.random_seed);
@@ -65,6 +66,7 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
             live,
             cancel,
             tap,
+            stdin,
         };
         let r = shell::run_line(&spec);
         (r, host)
@@ -115,6 +117,23 @@ pub(super) async fn run_command(s: &Arc<Shared>, c: &Claimed, cancel: Arc<Atomic
         new_blobs: if r.tree.is_some() { r.new_blobs } else { Vec::new() },
         plan,
     })
+}
+
+/// The command's recorded stdin (0018): its blob, read past the file cache
+/// (an upload is read once) and checked against its digest.
+async fn input_of(client: &Client, c: &Claimed) -> Result<shell::Input> {
+    if let Some(why) = &c.input_refused {
+        return Ok(shell::Input::Refused(why.clone()));
+    }
+    let Some(d) = c.input else { return Ok(shell::Input::None) };
+    let row = client
+        .query_opt("select data from pgshell.blobs where digest = $1", &[&d.as_slice()])
+        .await
+        .context("loading the command's input")?
+        .with_context(|| format!("the command's input {} is missing from blobs", hex::encode(d)))?;
+    let data: Vec<u8> = row.get(0);
+    anyhow::ensure!(crate::env::sha256(&data) == d, "the command's input {} does not match its digest", hex::encode(d));
+    Ok(shell::Input::Bytes(Arc::new(data)))
 }
 
 struct ClaimedInfo {

@@ -100,6 +100,9 @@ struct Claimed {
     session_limits: serde_json::Value,
     /// The terminal the client submitted the command from (`commands.terminal`).
     terminal: Option<crate::runtime::Terminal>,
+    /// The command's recorded stdin: a blob, or why the client's was refused (0018).
+    input: Option<Digest>,
+    input_refused: Option<String>,
     cancel_requested: bool,
     /// A replay's re-run of a recorded command (native programs then run
     /// only when the operator marked them replay-safe).
@@ -193,7 +196,7 @@ impl Executor {
         let row = client
             .query_opt(
                 "select c.session_id, c.seq, c.line, c.program_kind, c.program_digest, c.limits, c.env_before,
-                        c.random_seed, c.clock_base_ns, u.name, c.plan
+                        c.random_seed, c.clock_base_ns, u.name, c.plan, c.input_digest, c.input_refused
                  from pgshell.commands c join pgshell.sessions s on s.id = c.session_id
                  join pgshell.users u on u.id = s.owner_id
                  where c.id = $1 and c.status = 'done'",
@@ -218,6 +221,8 @@ impl Executor {
             clock_base_ns: row.get(8),
             session_limits: serde_json::Value::Null,
             terminal: None, // a re-run takes the recorded limits, terminal included
+            input: digest_of(row.get(11)).context("bad input digest")?,
+            input_refused: row.get(12),
             cancel_requested: false,
             rerun: true,
         };
@@ -360,6 +365,11 @@ fn root_message(e: &anyhow::Error) -> String {
         .filter_map(|c| c.downcast_ref::<tokio_postgres::Error>())
         .find_map(|p| p.as_db_error().map(|d| d.message().to_string()))
         .unwrap_or_else(|| format!("{e:#}"))
+}
+
+/// A digest column's value.
+fn digest_of(v: Option<Vec<u8>>) -> Result<Option<Digest>> {
+    Ok(v.map(|d| Digest::try_from(d.as_slice())).transpose()?)
 }
 
 fn hostname_string() -> String {

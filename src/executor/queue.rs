@@ -65,8 +65,10 @@ pub(super) async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result
         .query(
             "select id, session_id, seq, line, attempt, claim_token, coalesce(env_before, head_env),
                     owner_name, random_seed, clock_base_ns, session_limits, cancel_requested,
-                    (select c.terminal from pgshell.commands c where c.id = cl.id)
-             from pgshell.claim($1, $2, $3) cl",
+                    c.terminal, c.input_digest, c.input_refused
+             from pgshell.claim($1, $2, $3) cl
+             cross join lateral (select c.terminal, c.input_digest, c.input_refused
+                                 from pgshell.commands c where c.id = cl.id) c",
             &[&s.id, &(s.config.lease.as_millis() as i32), &(n as i32)],
         )
         .await
@@ -89,6 +91,8 @@ pub(super) async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result
                 session_limits: r.get(10),
                 cancel_requested: r.get(11),
                 terminal: terminal_of(r.get(12)),
+                input: super::digest_of(r.get(13)).context("bad input digest")?,
+                input_refused: r.get(14),
                 rerun: false,
             })
         })

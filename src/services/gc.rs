@@ -7,7 +7,8 @@
 //! deleted (each names a root tree object, or before 0004 a manifest blob);
 //! every tree object under them and every file blob they list; the modules
 //! of registered programs, and every module a recorded command or its plan
-//! pins (replay needs those bytes). Everything else in `tree_objects` and
+//! pins (replay needs those bytes), and every command's recorded input
+//! (0018: an upload's bytes, which replay feeds again). Everything else in `tree_objects` and
 //! `blobs` not used since the mark is deleted.
 
 use std::collections::HashSet;
@@ -138,11 +139,13 @@ async fn live(client: &Client) -> Result<(HashSet<Digest>, HashSet<Digest>)> {
             blobs.extend(files);
         }
     }
-    // Modules: registered programs, and whatever recorded commands pin.
+    // Modules: registered programs, and whatever recorded commands pin;
+    // recorded inputs (uploads).
     let modules = client
         .query(
             "select module_digest from pgshell.programs where module_digest is not null
              union select program_digest from pgshell.commands where program_digest is not null
+             union select input_digest from pgshell.commands where input_digest is not null
              union select decode(p #>> '{}', 'hex') from pgshell.commands c,
                    jsonb_path_query(c.plan, 'strict $.**.digest') p
              where c.plan is not null and p #>> '{}' ~ '^[0-9a-f]{64}$'",

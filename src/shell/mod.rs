@@ -1448,6 +1448,21 @@ pub struct LineSpec<'a> {
     pub cancel: Arc<AtomicBool>,
     /// Where the terminal's output goes as it is produced (live output).
     pub tap: Option<Arc<crate::runtime::line::Tap>>,
+    /// The command's recorded stdin (an upload), the line's descriptor 0.
+    pub stdin: Input,
+}
+
+/// What a line reads on its descriptor 0.
+#[derive(Clone, Debug, Default)]
+pub enum Input {
+    /// Nothing (end of file at once): every typed line.
+    #[default]
+    None,
+    /// The command's recorded input bytes.
+    Bytes(Arc<Vec<u8>>),
+    /// The client sent input that was refused (too large): the line is
+    /// recorded as rejected with this reason and runs nothing.
+    Refused(String),
 }
 
 /// What a line did, for the record.
@@ -1571,6 +1586,10 @@ fn run_line_here(spec: &LineSpec<'_>) -> anyhow::Result<LineResult> {
         result.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {BACKGROUND}"));
         return Ok(result);
     }
+    if let Input::Refused(why) = &spec.stdin {
+        result.out = RunOutput::failed(Outcome::Rejected, format!("pg_shell: {why}"));
+        return Ok(result);
+    }
     if program.complete_commands.is_empty() {
         result.out = RunOutput { outcome: Some(Outcome::Exited), ..RunOutput::default() };
         result.argv = Some(Vec::new());
@@ -1609,7 +1628,14 @@ fn run_line_here(spec: &LineSpec<'_>) -> anyhow::Result<LineResult> {
     let mut it = Interp {
         rt: &rt,
         task: 0,
-        fds: [Stdio::Null, Stdio::Terminal, Stdio::TerminalErr],
+        fds: [
+            match &spec.stdin {
+                Input::Bytes(data) => Stdio::Pipe(line.preloaded_pipe(data.to_vec())),
+                Input::None | Input::Refused(_) => Stdio::Null,
+            },
+            Stdio::Terminal,
+            Stdio::TerminalErr,
+        ],
         st: State::from_env(env),
         depth: 0,
         loops: 0,

@@ -222,6 +222,38 @@ try {
   seen.replay = (await page.textContent("#replay .replay")).trim();
   await shot("03-replayed.png", { fullPage: true });
 
+  // ---- Files (issue 11, the "files" step): upload a file through the page
+  // into the working directory (/d), see it with ls and cat, and download a
+  // file a command wrote, checking its bytes. Kept after the replay step so
+  // the replay's command count is unchanged.
+  {
+    const upText = "uploaded from the browser\n\u00e9\n";
+    const k = (await count()) + 1;
+    await page.setInputFiles("#upload-file", { name: "up load.txt", mimeType: "text/plain", buffer: Buffer.from(upText) });
+    await page.focus("form.upload button[type=submit]");
+    await page.keyboard.press("Enter");
+    await page.waitForFunction((k) => document.querySelectorAll("#cmds article.cmd")[k - 1]?.classList.contains("st-done"), k, { timeout: 60000 });
+    const upLine = await page.evaluate((k) => document.querySelectorAll("#cmds article.cmd")[k - 1].querySelector(".text").textContent, k);
+    const outOf = (k) => page.evaluate((k) => document.querySelectorAll("#cmds article.cmd")[k - 1].querySelector("pre.out")?.textContent ?? "", k);
+    const ls = await enterAndWait("ls", "st-done");
+    const cat = await enterAndWait("cat 'up load.txt'", "st-done");
+    await enterAndWait("printf 'a\\000b\\377' > bin.dat", "st-done");
+    await page.fill("#download-path", "bin.dat");
+    const [dl] = await Promise.all([page.waitForEvent("download"), page.press("#download-path", "Enter")]);
+    const dlPath = join(shots, "bin.dat");
+    await dl.saveAs(dlPath);
+    const { readFileSync: readBytes } = await import("node:fs");
+    seen.files = { upload_line: upLine, ls: await outOf(ls.n), cat: await outOf(cat.n), uploaded: upText,
+                   download_name: dl.suggestedFilename(), download_bytes: Array.from(readBytes(dlPath)) };
+    if (upLine !== "cat > 'up load.txt'") fail(`upload shown as ${JSON.stringify(upLine)}`);
+    if (!seen.files.ls.split("\n").includes("up load.txt")) fail(`ls after the upload: ${JSON.stringify(seen.files.ls)}`);
+    if (seen.files.cat !== upText) fail(`the uploaded file reads ${JSON.stringify(seen.files.cat)}`);
+    if (JSON.stringify(seen.files.download_bytes) !== "[97,0,98,255]") fail(`downloaded ${JSON.stringify(seen.files)}`);
+    await shot("10-files.png", { fullPage: true });
+    await cspCheck("after the file step");
+  }
+  // ---- end of the files step ----
+
   // A phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
   await shot("04-phone.png", { fullPage: true });

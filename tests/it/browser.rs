@@ -175,6 +175,23 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
     // The replay button re-ran the recorded session identically: all five lines verified.
     // (the issue-11 steps add 10 × echo hi, printf, the live line; the cancelled one is not replayed)
     assert_eq!(report["replay"], "replay: verified (17 of 17 commands)", "replay verdict on the page");
+    // ---- Files (issue 11, the "files" step of shell.mjs): uploaded into the
+    // cwd through the page, seen by ls and cat, a file downloaded byte for byte.
+    let files = &report["files"];
+    assert_eq!(files["upload_line"], "cat > 'up load.txt'", "{report:#}");
+    assert_eq!(files["cat"], files["uploaded"], "{report:#}");
+    assert_eq!(files["download_name"], "bin.dat", "{report:#}");
+    assert_eq!(files["download_bytes"], serde_json::json!([97, 0, 98, 255]), "{report:#}");
+    let uploaded = files["uploaded"].as_str().unwrap().as_bytes().to_vec();
+    let stored: i64 = db
+        .admin()
+        .await
+        .query_one("select count(*) from pgshell.commands where line = $1 and input_digest = sha256($2)", &[&"cat > 'up load.txt'", &uploaded])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 1, "the upload is a command whose recorded input is the file");
+    // ---- end of the files step ----
     // The web log-in and commands are on the audit record.
     let events: Vec<String> = db
         .admin()

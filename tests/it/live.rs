@@ -275,8 +275,8 @@ async fn output_is_polled_over_http_and_notifications_carry_only_the_id() {
 }
 
 /// An in-process `pg_shell serve` with a JWT secret; stops on drop of the sender.
-struct Serve {
-    base: String,
+pub(crate) struct Serve {
+    pub(crate) base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -284,7 +284,7 @@ struct Serve {
 const SECRET: &str = "reallyreallyreallyreallyverysafe";
 
 impl Serve {
-    async fn start(db: &TestDb) -> Serve {
+    pub(crate) async fn start(db: &TestDb) -> Serve {
         use pg_shell::gateway::{Gateway, GatewayConfig};
         let mut config = GatewayConfig::new(db.conninfo.clone()).with_listen("127.0.0.1:0".parse().unwrap());
         config.jwt_secret = Some(SECRET.as_bytes().to_vec());
@@ -297,13 +297,13 @@ impl Serve {
         Serve { base, stop: Some(stop), task: Some(task) }
     }
 
-    async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         let _ = self.stop.take().unwrap().send(());
         tokio::time::timeout(Duration::from_secs(10), self.task.take().unwrap()).await.expect("the gateway stops with streams open").unwrap().unwrap();
     }
 }
 
-fn bearer(sub: &str) -> String {
+pub(crate) fn bearer(sub: &str) -> String {
     format!("Bearer {}", pg_shell::gateway::jwt::sign_hs256(&json!({"sub": sub, "role": "pgshell_user"}), SECRET.as_bytes()))
 }
 

@@ -11,6 +11,7 @@ mod cli;
 mod cli_tty;
 mod conformance;
 mod core;
+mod files;
 mod fuzz;
 mod gateway;
 mod language;
