@@ -87,6 +87,33 @@ document.body.addEventListener("htmx:afterRequest", function (e) {
   flash.hidden = false;
   if (x.status === 401) htmx.ajax("GET", "rpc/ui_home", "#app");
 });
+// The terminal the page is (issue 11): each line goes with its size in
+// characters, measured with the output's own monospace font, so a guest sees a
+// terminal (`ls` prints columns for this width) and replay uses the same.
+function terminalSize() {
+  var cmds = document.getElementById("cmds");
+  if (!cmds) return null;
+  // A throw-away entry, laid out like a command's output and removed before
+  // anything is painted.
+  var entry = document.createElement("article"), pre = document.createElement("pre"), span = document.createElement("span");
+  entry.className = "cmd";
+  pre.className = "out";
+  span.textContent = "0000000000";
+  pre.appendChild(span);
+  entry.appendChild(pre);
+  cmds.appendChild(entry);
+  var box = span.getBoundingClientRect(), usable = pre.clientWidth;
+  cmds.removeChild(entry);
+  var cw = box.width / 10, lh = box.height;
+  if (!(cw > 0) || !(lh > 0) || !(usable > 0)) return null;
+  var cols = Math.floor(usable / cw), rows = Math.floor(window.innerHeight / lh);
+  return { tty: true, term: "xterm-256color", columns: Math.max(20, Math.min(10000, cols)), lines: Math.max(5, Math.min(10000, rows)) };
+}
+document.body.addEventListener("htmx:configRequest", function (e) {
+  if (!/(^|\/)rpc\/ui_submit$/.test(e.detail.path)) return;
+  var t = terminalSize();
+  if (t) e.detail.parameters.terminal = JSON.stringify(t);
+});
 // Command line: keep focus; Up/Down walk the session's earlier lines.
 document.body.addEventListener("keydown", function (e) {
   var input = e.target;

@@ -150,6 +150,15 @@ try {
     fail(`colours: ${JSON.stringify(colours)}`);
   if (colours.text !== "red plain <img src=x id=pwn>\n") fail(`escape sequences left in the text: ${JSON.stringify(colours.text)}`);
 
+  // The page is a terminal to its guests: its size in characters goes with
+  // each line (recorded, so replay sees the same), and programs see a tty.
+  const term = await enterAndWait("printenv COLUMNS LINES TERM", "st-done");
+  const termOut = await page.evaluate((n) => document.querySelectorAll("#cmds article.cmd")[n - 1].querySelector("pre.out").textContent, term.n);
+  const termMatch = /^(\d+)\n(\d+)\nxterm-256color\n$/.exec(termOut) || fail(`the guest sees no terminal: ${JSON.stringify(termOut)}`);
+  seen.terminal = { columns: +termMatch[1], lines: +termMatch[2] };
+  // At 1100 px the output area holds well over 80 columns of the monospace font.
+  if (seen.terminal.columns < 80 || seen.terminal.columns > 200 || seen.terminal.lines < 10) fail(`terminal size ${termOut}`);
+
   // A long-running command shows its output while it runs, with elapsed time.
   let n = (await count()) + 1;
   await page.fill("#line", "echo start; sleep 1; echo later; sleep 1.5; echo end");
@@ -235,7 +244,7 @@ try {
     await page.waitForFunction((k) => document.querySelectorAll("#cmds article.cmd")[k - 1]?.classList.contains("st-done"), k, { timeout: 60000 });
     const upLine = await page.evaluate((k) => document.querySelectorAll("#cmds article.cmd")[k - 1].querySelector(".text").textContent, k);
     const outOf = (k) => page.evaluate((k) => document.querySelectorAll("#cmds article.cmd")[k - 1].querySelector("pre.out")?.textContent ?? "", k);
-    const ls = await enterAndWait("ls", "st-done");
+    const ls = await enterAndWait("ls | cat", "st-done");
     const cat = await enterAndWait("cat 'up load.txt'", "st-done");
     await enterAndWait("printf 'a\\000b\\377' > bin.dat", "st-done");
     await page.fill("#download-path", "bin.dat");
@@ -246,7 +255,7 @@ try {
     seen.files = { upload_line: upLine, ls: await outOf(ls.n), cat: await outOf(cat.n), uploaded: upText,
                    download_name: dl.suggestedFilename(), download_bytes: Array.from(readBytes(dlPath)) };
     if (upLine !== "cat > 'up load.txt'") fail(`upload shown as ${JSON.stringify(upLine)}`);
-    if (!seen.files.ls.split("\n").includes("up load.txt")) fail(`ls after the upload: ${JSON.stringify(seen.files.ls)}`);
+    if (!seen.files.ls.split("\n").includes("up load.txt")) fail(`ls (not a terminal: one plain name per line) after the upload: ${JSON.stringify(seen.files.ls)}`);
     if (seen.files.cat !== upText) fail(`the uploaded file reads ${JSON.stringify(seen.files.cat)}`);
     if (JSON.stringify(seen.files.download_bytes) !== "[97,0,98,255]") fail(`downloaded ${JSON.stringify(seen.files)}`);
     await shot("10-files.png", { fullPage: true });

@@ -173,8 +173,19 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
         assert!(png.starts_with(b"\x89PNG") && png.len() > 5000, "{name} is a real screenshot");
     }
     // The replay button re-ran the recorded session identically: all five lines verified.
-    // (the issue-11 steps add 10 × echo hi, printf, the live line; the cancelled one is not replayed)
-    assert_eq!(report["replay"], "replay: verified (17 of 17 commands)", "replay verdict on the page");
+    // (the issue-11 steps add 10 × echo hi, printf, the terminal line, the live line; the cancelled one is not replayed)
+    assert_eq!(report["replay"], "replay: verified (18 of 18 commands)", "replay verdict on the page");
+    // The page said what terminal it is, and that is what was recorded.
+    let recorded: serde_json::Value = db
+        .admin()
+        .await
+        .query_one("select terminal from pgshell.commands where line = 'printenv COLUMNS LINES TERM'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded["tty"], true, "{recorded}");
+    assert_eq!(recorded["columns"], report["terminal"]["columns"], "{recorded} vs {report:#}");
+    assert_eq!(recorded["lines"], report["terminal"]["lines"], "{recorded} vs {report:#}");
     // ---- Files (issue 11, the "files" step of shell.mjs): uploaded into the
     // cwd through the page, seen by ls and cat, a file downloaded byte for byte.
     let files = &report["files"];

@@ -424,6 +424,33 @@ async fn the_session_list_marks_held_sessions_and_lets_only_admins_and_auditors_
 }
 
 #[tokio::test]
+async fn the_web_terminal_records_the_terminal_the_page_sends_and_refuses_a_bad_one() {
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    add_user(&db, "alice", "user").await;
+    let c = db.admin().await;
+    let alice = login(&c, "alice").await;
+    let s = db.user("alice").await.client.create_session(None).await.unwrap();
+    let term = r#"{"tty": true, "term": "xterm-256color", "columns": 97, "lines": 31}"#;
+    let r = request(&c, Some(&alice), "api.ui_submit($1, 'echo $COLUMNS', $2::text::jsonb)", &[&s, &term]).await;
+    assert!(r.ok().contains("st-"), "{}", r.ok());
+    let recorded: serde_json::Value =
+        c.query_one("select terminal from pgshell.commands where session_id = $1", &[&s]).await.unwrap().get(0);
+    assert_eq!(recorded, serde_json::from_str::<serde_json::Value>(term).unwrap());
+    // No terminal: none recorded, as before.
+    request(&c, Some(&alice), "api.ui_submit($1, 'echo plain')", &[&s]).await.ok();
+    let none: Option<serde_json::Value> =
+        c.query_one("select terminal from pgshell.commands where session_id = $1 and line = 'echo plain'", &[&s]).await.unwrap().get(0);
+    assert_eq!(none, None);
+    // A terminal that is not one is refused on the page, and nothing is queued.
+    let bad = r#"{"tty": true, "columns": 0, "term": "<b>"}"#;
+    let r = request(&c, Some(&alice), "api.ui_submit($1, 'echo bad', $2::text::jsonb)", &[&s, &bad]).await;
+    assert!(r.ok().contains("st-refused") && r.ok().contains("terminal is not"), "{}", r.ok());
+    let n: i64 = c.query_one("select count(*) from pgshell.commands where session_id = $1", &[&s]).await.unwrap().get(0);
+    assert_eq!(n, 2);
+}
+
+#[tokio::test]
 async fn the_first_admin_is_created_once_and_can_log_in() {
     let db = TestDb::new().await;
     let c = db.admin().await;
