@@ -2,6 +2,7 @@
 //! [`DbArgs`], resolved once into a connection string.
 
 mod audit;
+pub mod client;
 mod cp;
 mod executor;
 mod export;

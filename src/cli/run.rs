@@ -1,13 +1,14 @@
-//! `pg_shell run`: run one command line in a session, print its output and
-//! exit with its exit status.
+//! `pg_shell run`: run one command line in a session, print its output as
+//! it arrives and exit with its exit status.
 
 use std::io::Write;
 use std::time::Duration;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use uuid::Uuid;
 
+use super::client::{Client, Follow};
 use super::executor::ExecutorArgs;
 use super::{DbArgs, InProcessExecutor, UserArg};
 use crate::client::{CommandView, ShellClient};
@@ -25,18 +26,63 @@ pub struct ClientArgs {
     /// Never start an executor in this process (wait for an external one).
     #[arg(long)]
     pub no_executor: bool,
+    /// Work through the gateway at this URL (`pg_shell serve`, http://HOST:PORT/)
+    /// instead of the database: no database credentials needed. Logs in as
+    /// --user with $PG_SHELL_PASSWORD, else a password prompt, or uses --token.
+    #[arg(long, env = "PG_SHELL_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// With --url: a JWT the gateway accepts, instead of a password.
+    #[arg(long, env = "PG_SHELL_TOKEN", hide_env_values = true, value_name = "JWT")]
+    pub token: Option<String>,
 }
 
 impl ClientArgs {
     /// Resolves the database, makes sure the user exists, starts an executor
     /// if needed, and connects as the user.
     pub async fn connect(&self) -> Result<(ShellClient, Option<InProcessExecutor>)> {
+        if self.url.is_some() {
+            bail!("this command does not work over HTTP (--url / PG_SHELL_URL) yet: it needs the database (DATABASE_URL)");
+        }
         let target = self.db.resolve(false).await?;
         let user = self.user.name();
         super::prepare_local_user(&target.conninfo, &user).await?;
         let ex = start_executor_if_needed(self.no_executor, &target.conninfo, &self.executor).await?;
         let client = ShellClient::connect(&target.conninfo, &user).await?;
         Ok((client, ex))
+    }
+
+    /// As [`ClientArgs::connect`], or over HTTP with --url: logged in with
+    /// the token, else as the user with $PG_SHELL_PASSWORD or a prompt (no
+    /// executor is started then: the gateway's database has its own).
+    pub async fn connect_any(&self) -> Result<(Client, Option<InProcessExecutor>)> {
+        let Some(url) = self.url.as_deref().filter(|u| !u.trim().is_empty()) else {
+            if self.token.is_some() {
+                bail!("--token (PG_SHELL_TOKEN) is for logging in to a gateway: give its --url (PG_SHELL_URL) too");
+            }
+            let target = self.db.resolve(false).await?;
+            let user = self.user.name();
+            super::prepare_local_user(&target.conninfo, &user).await?;
+            let ex = start_executor_if_needed(self.no_executor, &target.conninfo, &self.executor).await?;
+            return Ok((Client::direct(&target.conninfo, &user).await?, ex));
+        };
+        let client = match self.token.as_deref() {
+            Some(token) => {
+                let c = Client::with_token(url, token).await?;
+                if let Some(u) = self.user.user.as_deref().filter(|u| *u != c.user) {
+                    bail!("the token is {}'s, not {u}'s (--user / PG_SHELL_USER)", c.user);
+                }
+                c
+            }
+            None => {
+                let user = self.user.name();
+                let password = match std::env::var("PG_SHELL_PASSWORD") {
+                    Ok(p) => p,
+                    Err(_) => super::client::prompt_password(&format!("{user}'s password for {url}: "))?,
+                };
+                Client::login(url, &user, &password).await?
+            }
+        };
+        Ok((client, None))
     }
 }
 
@@ -57,7 +103,16 @@ pub struct Run {
 
 impl Run {
     pub async fn run(self) -> Result<u8> {
-        let (mut client, ex) = self.client.connect().await?;
+        let (client, ex) = self.client.connect_any().await?;
+        let result = self.run_with(&client).await;
+        let _ = client.logout().await;
+        if let Some(ex) = ex {
+            ex.stop().await?;
+        }
+        Ok(exit_status(&result?))
+    }
+
+    async fn run_with(&self, client: &Client) -> Result<CommandView> {
         let session = match self.session {
             Some(s) => s,
             None => {
@@ -66,13 +121,11 @@ impl Run {
                 s
             }
         };
-        let id = client.submit(session, &self.line.join(" ")).await?;
-        let c = client.wait(id, Duration::from_secs(self.wait)).await?;
-        print_output(&c)?;
-        if let Some(ex) = ex {
-            ex.stop().await?;
-        }
-        Ok(exit_status(&c))
+        let id = client.submit(session, &self.line.join(" "), None).await?;
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(self.wait);
+        let c = client.follow(&mut Follow::new(id), deadline, &mut std::io::stdout(), &mut std::io::stderr()).await?;
+        print_notes(&c)?;
+        Ok(c)
     }
 }
 
@@ -84,12 +137,9 @@ pub async fn start_executor_if_needed(never: bool, conninfo: &str, args: &Execut
     Ok(Some(InProcessExecutor::start(args.config(conninfo.to_string())?)?))
 }
 
-pub fn print_output(c: &CommandView) -> Result<()> {
-    let mut out = std::io::stdout().lock();
-    out.write_all(c.stdout().as_bytes())?;
-    out.flush()?;
+/// What follows a command's output: truncation and cancellation notes.
+pub fn print_notes(c: &CommandView) -> Result<()> {
     let mut err = std::io::stderr().lock();
-    err.write_all(c.stderr().as_bytes())?;
     if c.stdout_truncated == Some(true) {
         writeln!(err, "pg_shell: stdout was truncated at the session's limit")?;
     }

@@ -27,8 +27,9 @@ use tokio::io::AsyncBufReadExt;
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
-use super::run::{print_output, ClientArgs};
-use crate::client::{CommandView, ShellClient, Terminal};
+use super::client::{Client, Follow};
+use super::run::{print_notes, ClientArgs};
+use crate::client::{CommandView, Terminal};
 
 #[derive(Args, Debug)]
 pub struct Shell {
@@ -47,7 +48,16 @@ const RESUME_SHOWN: usize = 20;
 
 impl Shell {
     pub async fn run(self) -> Result<u8> {
-        let (mut client, ex) = self.client.connect().await?;
+        let (client, ex) = self.client.connect_any().await?;
+        let result = self.run_with(&client).await;
+        let _ = client.logout().await;
+        if let Some(ex) = ex {
+            ex.stop().await?;
+        }
+        result
+    }
+
+    async fn run_with(&self, client: &Client) -> Result<u8> {
         let session = match self.session {
             Some(s) => s,
             None => client.create_session(self.title.as_deref()).await?,
@@ -62,16 +72,12 @@ impl Shell {
         }
         // A second connection: cancelling and completing while the first waits.
         let side = Arc::new(client.another().await?);
-        let last = if interactive {
+        if interactive {
             let cwd = client.session(session).await?["cwd"].as_str().unwrap_or("/").to_string();
-            interactive_loop(&mut client, side, session, cwd, &history).await?
+            interactive_loop(client, side, session, cwd, &history).await
         } else {
-            piped_loop(&mut client, &side, session).await?
-        };
-        if let Some(ex) = ex {
-            ex.stop().await?;
+            piped_loop(client, &side, session).await
         }
-        Ok(last)
     }
 }
 
@@ -116,30 +122,53 @@ pub fn this_terminal() -> Terminal {
     Terminal { tty, term, columns, lines }
 }
 
+/// What a line read asks for.
+enum Read<'a> {
+    Blank,
+    Leave,
+    Run(&'a str),
+}
+
+fn read_line(line: &str) -> Read<'_> {
+    match line.trim() {
+        "" => Read::Blank,
+        "exit" | "logout" => Read::Leave,
+        _ => Read::Run(line),
+    }
+}
+
+/// One line: submitted with this terminal, its output printed as it
+/// arrives, then its notes. None when it could not be submitted (said on
+/// stderr).
+async fn run_line(client: &Client, side: &Client, session: Uuid, line: &str) -> Result<Option<CommandView>> {
+    let id = match client.submit(session, line, Some(&this_terminal())).await {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("pg_shell: {e:#}");
+            return Ok(None);
+        }
+    };
+    let c = follow_or_cancel(client, side, id).await?;
+    print_notes(&c)?;
+    Ok(Some(c))
+}
+
 /// Today's behaviour for a script on stdin: each line as it comes. A Ctrl-C
 /// cancels the running command (through `api.cancel`) and ends the script,
 /// as SIGINT ends a shell script.
-async fn piped_loop(client: &mut ShellClient, side: &ShellClient, session: Uuid) -> Result<u8> {
+async fn piped_loop(client: &Client, side: &Client, session: Uuid) -> Result<u8> {
     let mut lines = tokio::io::BufReader::new(tokio::io::stdin()).lines();
     let mut last = 0u8;
     while let Some(line) = lines.next_line().await? {
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if trimmed == "exit" || trimmed == "logout" {
-            break;
-        }
-        let id = match client.submit_from(session, &line, Some(&this_terminal())).await {
-            Ok(id) => id,
-            Err(e) => {
-                eprintln!("pg_shell: {e:#}");
-                last = 2;
-                continue;
-            }
+        let line = match read_line(&line) {
+            Read::Blank => continue,
+            Read::Leave => break,
+            Read::Run(l) => l,
         };
-        let c = wait_or_cancel(client, side, id).await?;
-        print_output(&c)?;
+        let Some(c) = run_line(client, side, session, line).await? else {
+            last = 2;
+            continue;
+        };
         last = super::run::exit_status(&c);
         if c.status == "cancelled" {
             break;
@@ -151,7 +180,7 @@ async fn piped_loop(client: &mut ShellClient, side: &ShellClient, session: Uuid)
 /// A request to the editor's thread: read a line with this prompt.
 type ReadRequest = (String, oneshot::Sender<Result<String, ReadlineError>>);
 
-async fn interactive_loop(client: &mut ShellClient, side: Arc<ShellClient>, session: Uuid, mut cwd: String, history: &[CommandView]) -> Result<u8> {
+async fn interactive_loop(client: &Client, side: Arc<Client>, session: Uuid, mut cwd: String, history: &[CommandView]) -> Result<u8> {
     let programs = side.program_names().await.unwrap_or_else(|e| {
         eprintln!("pg_shell: program names for Tab completion unavailable: {e:#}");
         Vec::new()
@@ -199,23 +228,15 @@ async fn interactive_loop(client: &mut ShellClient, side: Arc<ShellClient>, sess
             Err(ReadlineError::Eof) => break,
             Err(e) => return Err(e).context("reading a line"),
         };
-        let trimmed = line.trim();
-        if trimmed.is_empty() {
-            continue;
-        }
-        if trimmed == "exit" || trimmed == "logout" {
-            break;
-        }
-        let id = match client.submit_from(session, &line, Some(&this_terminal())).await {
-            Ok(id) => id,
-            Err(e) => {
-                eprintln!("pg_shell: {e:#}");
-                last = 2;
-                continue;
-            }
+        let line = match read_line(&line) {
+            Read::Blank => continue,
+            Read::Leave => break,
+            Read::Run(l) => l,
         };
-        let c = wait_or_cancel(client, &side, id).await?;
-        print_output(&c)?;
+        let Some(c) = run_line(client, &side, session, line).await? else {
+            last = 2;
+            continue;
+        };
         last = super::run::exit_status(&c);
         if let Some(after) = &c.cwd_after {
             cwd = after.clone();
@@ -226,12 +247,15 @@ async fn interactive_loop(client: &mut ShellClient, side: Arc<ShellClient>, sess
     Ok(last)
 }
 
-/// Waits for the command; a Ctrl-C meanwhile asks `api.cancel` for it and
-/// goes on waiting for the outcome the executor records.
-async fn wait_or_cancel(client: &mut ShellClient, side: &ShellClient, id: i64) -> Result<CommandView> {
-    let wait = Duration::from_secs(3600);
+/// Follows the command, printing its output as it arrives; a Ctrl-C
+/// meanwhile asks `api.cancel` for it and goes on following it to the
+/// outcome the executor records.
+async fn follow_or_cancel(client: &Client, side: &Client, id: i64) -> Result<CommandView> {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(3600);
+    let mut f = Follow::new(id);
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     tokio::select! {
-        c = client.wait(id, wait) => return c,
+        c = client.follow(&mut f, deadline, &mut out, &mut err) => return c,
         r = tokio::signal::ctrl_c() => r.context("listening for Ctrl-C")?,
     }
     eprintln!("^C");
@@ -239,7 +263,7 @@ async fn wait_or_cancel(client: &mut ShellClient, side: &ShellClient, id: i64) -
     if !asked {
         eprintln!("pg_shell: command {id} had already finished");
     }
-    let c = client.wait(id, wait).await?;
+    let c = client.follow(&mut f, deadline, &mut out, &mut err).await?;
     if c.status == "cancelled" {
         eprintln!("pg_shell: command {id} cancelled (outcome {})", if c.outcome().is_empty() { "cancelled" } else { c.outcome() });
     }
@@ -250,7 +274,7 @@ async fn wait_or_cancel(client: &mut ShellClient, side: &ShellClient, id: i64) -
 /// Tab completion: a command word from the builtins and programs, any
 /// other word from the session's files (`api.session_files`).
 struct Completion {
-    side: Arc<ShellClient>,
+    side: Arc<Client>,
     session: Uuid,
     handle: tokio::runtime::Handle,
     commands: Vec<String>,

@@ -746,6 +746,15 @@ impl test_cmd::TestFs for Fs<'_, '_> {
     fn lstat(&self, path: &str) -> Option<test_cmd::FileInfo> {
         self.info(path, false)
     }
+    /// As a guest's `isatty` sees it (runtime/wasi.rs `out_filetype`): the
+    /// recorded terminal is a tty and the descriptor is the line's terminal
+    /// output here, not a pipe, capture or file. Input is never a terminal.
+    fn is_terminal(&self, fd: i64) -> bool {
+        use crate::runtime::wasi::Stdio;
+        let tty = self.it.rt.limits.terminal.as_ref().is_some_and(|t| t.tty);
+        let here = usize::try_from(fd).ok().and_then(|fd| self.it.fds.get(fd).copied());
+        tty && matches!(here, Some(Stdio::Terminal | Stdio::TerminalErr))
+    }
 }
 
 impl Fs<'_, '_> {

@@ -27,8 +27,9 @@
 //!   and `-nt -ot -ef`, through [`TestFs`]: `-r/-w/-x` look at the owner's
 //!   mode bits (the shell runs as the session's owner, who owns every
 //!   file), `-O/-G` are true for any existing file, `-b -c -p -S` are
-//!   false (a session has no devices, FIFOs or sockets), `-t` checks its
-//!   number and is false (no terminal);
+//!   false (a session has no devices, FIFOs or sockets), `-t FD` checks its
+//!   number and asks [`TestFs::is_terminal`] (true when the command's
+//!   recorded terminal is a tty and FD, in this stage, is that terminal);
 //! - errors as dash words them: "X: unexpected operator", "X: argument
 //!   expected", "closing paren expected", "Illegal number: X"; the
 //!   interpreter prints them as `pg_shell: test: <msg>` and the status is 2.
@@ -63,6 +64,10 @@ pub trait TestFs {
     /// Whether two existing paths are the same file (`-ef`). The default
     /// knows no file identity and says no.
     fn same_file(&self, _a: &str, _b: &str) -> bool {
+        false
+    }
+    /// Whether descriptor `fd` is a terminal (`-t`). The default has none.
+    fn is_terminal(&self, _fd: i64) -> bool {
         false
     }
 }
@@ -339,8 +344,8 @@ impl<'a> Evaluator<'a> {
             "-z" => return Ok(operand.is_empty()),
             "-n" => return Ok(!operand.is_empty()),
             "-t" => {
-                number(operand)?;
-                return Ok(false);
+                let fd = number(operand)?;
+                return Ok(self.fs.is_terminal(fd));
             }
             _ => {}
         }

@@ -11,12 +11,12 @@ use uuid::Uuid;
 use crate::support::TestDb;
 
 /// A tmux server of our own (its own socket), killed when dropped.
-struct Pane {
+pub(crate) struct Pane {
     socket: String,
 }
 
 impl Pane {
-    fn start(command: &str) -> Pane {
+    pub(crate) fn start(command: &str) -> Pane {
         static N: AtomicUsize = AtomicUsize::new(0);
         let socket = format!("pgshell-test-{}-{}", std::process::id(), N.fetch_add(1, Ordering::Relaxed));
         let pane = Pane { socket };
@@ -30,23 +30,23 @@ impl Pane {
         Command::new("tmux").arg("-L").arg(&self.socket).args(args).env_remove("TMUX").output().expect("tmux runs")
     }
 
-    fn keys(&self, keys: &[&str]) {
+    pub(crate) fn keys(&self, keys: &[&str]) {
         let mut args = vec!["send-keys", "-t", "t"];
         args.extend_from_slice(keys);
         assert!(self.tmux(&args).status.success());
     }
 
     /// Literal text, as typed.
-    fn type_text(&self, text: &str) {
+    pub(crate) fn type_text(&self, text: &str) {
         assert!(self.tmux(&["send-keys", "-t", "t", "-l", text]).status.success());
     }
 
-    fn screen(&self) -> String {
+    pub(crate) fn screen(&self) -> String {
         String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "t", "-S", "-200"]).stdout).into_owned()
     }
 
     #[track_caller]
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    pub(crate) fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let s = self.screen();
@@ -61,11 +61,11 @@ impl Pane {
     /// Waits until the shell is at a fresh prompt (the screen's last line),
     /// as a person would before typing.
     #[track_caller]
-    fn wait_prompt(&self) {
+    pub(crate) fn wait_prompt(&self) {
         self.wait_for("a fresh prompt", |s| s.lines().rev().find(|l| !l.trim().is_empty()).is_some_and(|l| l.trim_end() == "alice:/$"));
     }
 
-    fn dead(&self) -> bool {
+    pub(crate) fn dead(&self) -> bool {
         let out = self.tmux(&["display-message", "-p", "-t", "t", "#{pane_dead}"]);
         String::from_utf8_lossy(&out.stdout).trim() == "1"
     }
@@ -78,7 +78,7 @@ impl Drop for Pane {
 }
 
 /// The session's lines, statuses and cancel flags, in order.
-async fn record(db: &TestDb, s: Uuid) -> Vec<(String, String, bool)> {
+pub(crate) async fn record(db: &TestDb, s: Uuid) -> Vec<(String, String, bool)> {
     db.admin()
         .await
         .query("select line, status::text, cancel_requested from pgshell.commands where session_id = $1 order by seq", &[&s])
@@ -89,7 +89,7 @@ async fn record(db: &TestDb, s: Uuid) -> Vec<(String, String, bool)> {
         .collect()
 }
 
-async fn wait_record(db: &TestDb, s: Uuid, what: &str, ok: impl Fn(&[(String, String, bool)]) -> bool) -> Vec<(String, String, bool)> {
+pub(crate) async fn wait_record(db: &TestDb, s: Uuid, what: &str, ok: impl Fn(&[(String, String, bool)]) -> bool) -> Vec<(String, String, bool)> {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let r = record(db, s).await;

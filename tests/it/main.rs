@@ -8,6 +8,7 @@ mod audit;
 mod browser;
 mod ci_replay;
 mod cli;
+mod cli_http;
 mod cli_tty;
 mod conformance;
 mod core;
