@@ -52,6 +52,10 @@ fn node_modules() {
         node.as_ref().map(|o| o.status.success()).unwrap_or(false),
         "the browser test needs Node.js (`node` on PATH): {node:?}"
     );
+    // The browser tests run in parallel: one installs, the others wait (npm ci
+    // first deletes node_modules, under a script another test may be running).
+    static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
     if e2e_dir().join("node_modules/playwright-core/package.json").exists() {
         return;
     }
