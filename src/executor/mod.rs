@@ -117,6 +117,11 @@ struct Shared {
     cache: Cache,
     /// Cancel flags of the commands this executor holds.
     running: Mutex<HashMap<i64, Arc<AtomicBool>>>,
+    /// Held across a claim and the taking-in of its rows into `running`, and
+    /// by the heartbeat across reading `running` and sending it: so the
+    /// database never sees a claim of ours that is neither listed nor one we
+    /// dropped (0022 hands back every unlisted claim).
+    claim_lock: tokio::sync::Mutex<()>,
     wake: Notify,
     replay_wake: Notify,
     /// A `pg_shell_cancel` notification arrived: look at the rows (queue.rs).
@@ -159,6 +164,7 @@ impl Executor {
                 wasi,
                 cache: Cache::default(),
                 running: Mutex::new(HashMap::new()),
+                claim_lock: tokio::sync::Mutex::new(()),
                 wake: Notify::new(),
                 replay_wake: Notify::new(),
                 cancel_wake: Notify::new(),
@@ -269,6 +275,7 @@ impl Executor {
             let free = s.config.concurrency.saturating_sub(tasks.len());
             let mut claimed_all = false;
             if free > 0 {
+                let taking_in = s.claim_lock.lock().await;
                 match claim(&s, free, &mut registered).await {
                     Ok(batch) => {
                         backoff = Duration::from_millis(100);
@@ -288,8 +295,10 @@ impl Executor {
                                 .instrument(span),
                             );
                         }
+                        drop(taking_in);
                     }
                     Err(e) => {
+                        drop(taking_in);
                         warn!(error = format!("{e:#}"), "claiming failed; retrying");
                         registered = false;
                         tokio::select! {

@@ -65,10 +65,8 @@ pub(super) async fn claim(s: &Shared, n: usize, registered: &mut bool) -> Result
         .query(
             "select id, session_id, seq, line, attempt, claim_token, coalesce(env_before, head_env),
                     owner_name, random_seed, clock_base_ns, session_limits, cancel_requested,
-                    c.terminal, c.input_digest, c.input_refused
-             from pgshell.claim($1, $2, $3) cl
-             cross join lateral (select c.terminal, c.input_digest, c.input_refused
-                                 from pgshell.commands c where c.id = cl.id) c",
+                    terminal, input_digest, input_refused
+             from pgshell.claim_commands($1, $2, $3)",
             &[&s.id, &(s.config.lease.as_millis() as i32), &(n as i32)],
         )
         .await
@@ -167,11 +165,16 @@ pub(super) async fn heartbeat(s: Arc<Shared>, mut shutdown: watch::Receiver<bool
         }
         let result = async {
             let client = s.db.get().await?;
-            // Only what this executor runs is renewed (0017).
-            let holds: Vec<i64> = s.running.lock().unwrap().keys().copied().collect();
-            let rows = client
-                .query("select * from pgshell.heartbeat($1, $2, $3)", &[&s.id, &(s.config.lease.as_millis() as i32), &holds])
-                .await?;
+            // Only what this executor runs is renewed; any other claim of its
+            // own is handed back (0022). No claim is between the database
+            // and `running` while the lock is held.
+            let rows = {
+                let _no_claim_in_flight = s.claim_lock.lock().await;
+                let holds: Vec<i64> = s.running.lock().unwrap().keys().copied().collect();
+                client
+                    .query("select * from pgshell.heartbeat($1, $2, $3)", &[&s.id, &(s.config.lease.as_millis() as i32), &holds])
+                    .await?
+            };
             for r in rows {
                 if let Some(id) = r.get::<_, Option<i64>>(0) {
                     if let Some(f) = s.running.lock().unwrap().get(&id) {

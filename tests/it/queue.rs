@@ -119,6 +119,15 @@ async fn many_executors_never_run_a_command_twice() {
     for id in &all {
         assert_eq!(completions.get(id), Some(&1), "command {id} completed exactly once");
     }
+    // No command was handed back: every claim was kept by its live executor.
+    let handed_back: Vec<String> = admin
+        .query("select event || ' ' || details::text from pgshell.audit_log where event in ('command.released', 'command.lost', 'executor.dead') order by id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(handed_back, Vec::<String>::new());
     let attempts: i64 = admin
         .query_one("select count(*) from pgshell.commands where attempt <> 1", &[])
         .await
