@@ -30,23 +30,51 @@ pub fn parse_duration(s: &str) -> std::result::Result<Duration, String> {
     Ok(Duration::from_secs_f64(secs))
 }
 
-/// Waits for the next round, or returns false on SIGTERM/SIGINT.
-async fn next_round(every: Duration) -> bool {
+/// SIGTERM and SIGINT, listened for from the agent's start: a signal that
+/// arrives during a pass (or while connecting) is kept and ends the agent
+/// after that pass, instead of being lost between two waits.
+struct Stop {
     #[cfg(unix)]
-    {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(t) => t,
-            Err(_) => return tokio::time::timeout(every, tokio::signal::ctrl_c()).await.is_err(),
-        };
-        tokio::select! {
-            _ = tokio::time::sleep(every) => true,
-            _ = term.recv() => false,
-            _ = tokio::signal::ctrl_c() => false,
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl Stop {
+    fn listen() -> Stop {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Stop { term: signal(SignalKind::terminate()).ok(), int: signal(SignalKind::interrupt()).ok() }
+        }
+        #[cfg(not(unix))]
+        {
+            Stop {}
         }
     }
-    #[cfg(not(unix))]
-    {
-        tokio::time::timeout(every, tokio::signal::ctrl_c()).await.is_err()
+
+    /// Waits for the next round, or returns false on SIGTERM/SIGINT.
+    async fn next_round(&mut self, every: Duration) -> bool {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(every) => true,
+                _ = recv(&mut self.term) => false,
+                _ = recv(&mut self.int) => false,
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            tokio::time::timeout(every, tokio::signal::ctrl_c()).await.is_err()
+        }
     }
 }
 
@@ -92,10 +120,12 @@ type Pass<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = Result<()>> +
 /// round, so the agent outlives the database's restarts; a single pass
 /// fails with its error.
 async fn rounds(db: &DbArgs, every: Option<Duration>, mut pass: impl FnMut(&tokio_postgres::Client) -> Pass<'_>) -> Result<u8> {
+    // Listening before anything else, so no signal is lost (see Stop).
+    let stop = every.map(|_| Stop::listen());
     let target = db.resolve(false).await?;
     let mut client = crate::db::connect_plain(&target.conninfo).await.context("connecting to the database")?;
     crate::db::migrate(&mut client).await?;
-    let Some(every) = every else {
+    let (Some(every), Some(mut stop)) = (every, stop) else {
         pass(&client).await?;
         return Ok(0);
     };
@@ -114,7 +144,7 @@ async fn rounds(db: &DbArgs, every: Option<Duration>, mut pass: impl FnMut(&toki
                 eprintln!("pass failed: {e:#}");
             }
         }
-        if !next_round(every).await {
+        if !stop.next_round(every).await {
             return Ok(0);
         }
     }
