@@ -84,6 +84,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (19, "0019_hold_ui", include_str!("../sql/migrations/0019_hold_ui.sql")),
     (21, "0021_web_terminal", include_str!("../sql/migrations/0021_web_terminal.sql")),
     (22, "0022_heartbeat_claims", include_str!("../sql/migrations/0022_heartbeat_claims.sql")),
+    (24, "0024_import_input", include_str!("../sql/migrations/0024_import_input.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,

@@ -1,5 +1,11 @@
 //! Moving a recorded session between databases: the export file (schema
-//! `pg_shell.session.v2`), its checks, and the import.
+//! `pg_shell.session.v3`), its checks, and the import.
+//!
+//! A v3 file is a v2 file whose commands also carry their recorded input
+//! (`input_digest`: the blob a command's stdin was, as `api.upload` and
+//! `pg_shell cp` record it; `input_refused`: why a client's input was
+//! refused), with those blobs among `blobs`. v2 files (which no upload could
+//! be in: such exports were refused) are still read.
 //!
 //! A v2 file is the v1 export (the session and every command with its
 //! recorded inputs, plan, trace and output bytes) plus everything a replay
@@ -39,6 +45,7 @@ use crate::env::{objects, sha256, Digest, Env, ShellState, Tree};
 
 pub const FORMAT_V1: &str = "pg_shell.session.v1";
 pub const FORMAT_V2: &str = "pg_shell.session.v2";
+pub const FORMAT_V3: &str = "pg_shell.session.v3";
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
@@ -50,7 +57,7 @@ pub struct ExportOptions {
     pub signing_key: Option<SigningKey>,
 }
 
-/// The session as a v2 document (without `integrity`; [`write`] adds it).
+/// The session as a v3 document (without `integrity`; [`write`] adds it).
 pub async fn export(client: &Client, session: Uuid, opts: &ExportOptions) -> Result<Value> {
     let row = client.query_one("select pgshell.export_json($1)::jsonb", &[&session]).await?;
     let v1: Option<Value> = row.get(0);
@@ -66,23 +73,32 @@ pub async fn export(client: &Client, session: Uuid, opts: &ExportOptions) -> Res
         "session {session} has unfinished commands ({}): wait for them or cancel them before exporting",
         unfinished.join(", ")
     );
-    // Uploads (0018: commands whose stdin is recorded) are not in format v2:
-    // exporting them without their input would replay differently.
-    let uploads: Vec<i32> = client
-        .query(
-            "select seq from pgshell.commands where session_id = $1 and (input_digest is not null or input_refused is not null) order by seq",
-            &[&session],
-        )
+    // Each command's recorded input (0018: uploads, `pg_shell cp`): a blob
+    // the file carries, or why the client's input was refused.
+    let inputs: HashMap<i32, (Option<Vec<u8>>, Option<String>)> = client
+        .query("select seq, input_digest, input_refused from pgshell.commands where session_id = $1", &[&session])
         .await
-        .context("looking for uploads")?
+        .context("reading the commands' recorded input")?
         .iter()
-        .map(|r| r.get(0))
+        .map(|r| (r.get(0), (r.get(1), r.get(2))))
         .collect();
-    ensure!(
-        uploads.is_empty(),
-        "session {session} has uploads (commands {}), whose recorded input the export format {FORMAT_V2} does not carry yet: export refused rather than incomplete",
-        uploads.iter().map(|s| format!("#{s}")).collect::<Vec<_>>().join(", ")
-    );
+    let mut input_blobs: Vec<(Digest, i64)> = Vec::new();
+    for c in doc["commands"].as_array_mut().into_iter().flatten() {
+        let seq = c["seq"].as_i64().context("a command without a seq")?;
+        // PostgreSQL's encode(.., 'base64') breaks lines every 76
+        // characters; the file holds one unbroken string per stream.
+        for f in ["stdout_base64", "stderr_base64"] {
+            if let Some(b) = c[f].as_str().filter(|b| b.contains('\n')) {
+                c[f] = b.replace('\n', "").into();
+            }
+        }
+        let (digest, refused) = inputs.get(&(seq as i32)).cloned().with_context(|| format!("command #{seq} vanished while exporting"))?;
+        if let Some(d) = &digest {
+            input_blobs.push((Digest::try_from(d.as_slice()).context("bad input digest")?, seq));
+        }
+        c["input_digest"] = digest.map(hex::encode).into();
+        c["input_refused"] = refused.into();
+    }
     let mut wanted: BTreeSet<String> = BTreeSet::new();
     for c in &commands {
         for f in ["env_before", "env_after"] {
@@ -139,6 +155,10 @@ pub async fn export(client: &Client, session: Uuid, opts: &ExportOptions) -> Res
             "tree_bytes": r.get::<_, i64>(7),
         }));
     }
+    for (d, seq) in &input_blobs {
+        blob_digests.insert(*d);
+        blob_paths.entry(*d).or_insert_with(|| format!("the recorded input of command #{seq}"));
+    }
     let list: Vec<Digest> = blob_digests.iter().copied().collect();
     let found = cache.blobs(client, &list).await?;
     let mut blobs: BTreeMap<String, Value> = BTreeMap::new();
@@ -147,7 +167,7 @@ pub async fn export(client: &Client, session: Uuid, opts: &ExportOptions) -> Res
         blobs.insert(hex::encode(d), Value::String(B64.encode(&data[..])));
     }
     let o = doc.as_object_mut().context("export_json is not an object")?;
-    o.insert("format".into(), FORMAT_V2.into());
+    o.insert("format".into(), FORMAT_V3.into());
     o.insert("exported_by".into(), format!("pg_shell {}", env!("CARGO_PKG_VERSION")).into());
     o.insert("environments".into(), Value::Array(envs));
     o.insert("tree_objects".into(), Value::Object(tree_objects.into_iter().collect()));
@@ -206,9 +226,9 @@ pub fn verify(bytes: &[u8], trusted: Option<&VerifyingKey>) -> Result<Verified> 
             notes.push(format!("{FORMAT_V1}: no digest over the file and no environments to check; the importing database must hold them"));
             return Ok(Verified { doc, format, file_sha256, signed_by: None, notes });
         }
-        FORMAT_V2 => {}
+        FORMAT_V2 | FORMAT_V3 => {}
         "" => bail!("not a pg_shell session file: no \"format\" field"),
-        other => bail!("unknown export format {other:?} (this pg_shell reads {FORMAT_V1} and {FORMAT_V2})"),
+        other => bail!("unknown export format {other:?} (this pg_shell reads {FORMAT_V1}, {FORMAT_V2} and {FORMAT_V3})"),
     }
     let rewritten = serde_json::to_string_pretty(&doc)? + "\n";
     if rewritten != text {
@@ -247,7 +267,7 @@ pub fn verify(bytes: &[u8], trusted: Option<&VerifyingKey>) -> Result<Verified> 
             )),
         }
     }
-    check_contents(&doc)?;
+    check_contents(&doc, format == FORMAT_V3)?;
     Ok(Verified { doc, format, file_sha256, signed_by, notes })
 }
 
@@ -262,8 +282,9 @@ fn digest_of(h: &str, what: &str) -> Result<Digest> {
 }
 
 /// Every blob, tree object and environment hashes to its digest, every
-/// environment a command names is there with its whole tree, nothing else is.
-fn check_contents(doc: &Value) -> Result<()> {
+/// environment a command names is there with its whole tree, and (v3) every
+/// recorded input; nothing else is.
+fn check_contents(doc: &Value, v3: bool) -> Result<()> {
     let mut blobs: HashMap<Digest, Vec<u8>> = HashMap::new();
     for (k, v) in doc["blobs"].as_object().context("refusing the file: no blobs")? {
         let d = digest_of(k, "blob digest")?;
@@ -311,6 +332,27 @@ fn check_contents(doc: &Value) -> Result<()> {
         }
         envs.insert(digest);
     }
+    for c in doc["commands"].as_array().context("refusing the file: no commands")? {
+        let (digest, refused) = (&c["input_digest"], &c["input_refused"]);
+        if !v3 {
+            ensure!(
+                c.get("input_digest").is_none() && c.get("input_refused").is_none(),
+                "refusing the file: command #{} has recorded input, which a {FORMAT_V2} file cannot carry (altered?)",
+                c["seq"]
+            );
+            continue;
+        }
+        ensure!(
+            (digest.is_null() || digest.is_string()) && (refused.is_null() || refused.is_string()) && (digest.is_null() || refused.is_null()),
+            "refusing the file: command #{}'s recorded input is malformed (a blob digest, or why it was refused, not both)",
+            c["seq"]
+        );
+        if let Some(h) = digest.as_str() {
+            let d = digest_of(h, "input digest")?;
+            ensure!(blobs.contains_key(&d), "refusing the file: the recorded input {h} of command #{} is missing", c["seq"]);
+            used_blobs.insert(d);
+        }
+    }
     let extra_blobs = blobs.keys().filter(|d| !used_blobs.contains(*d)).count();
     let extra_objs = objs.keys().filter(|d| !used_objs.contains(*d)).count();
     ensure!(extra_blobs == 0 && extra_objs == 0, "refusing the file: {extra_blobs} blobs and {extra_objs} tree objects belong to no environment");
@@ -322,7 +364,9 @@ fn check_contents(doc: &Value) -> Result<()> {
         }
         for f in ["stdout_base64", "stderr_base64"] {
             if let Some(s) = c[f].as_str() {
-                B64.decode(s).with_context(|| format!("refusing the file: command #{}'s {f} is not base64", c["seq"]))?;
+                // Files written before the export unbroke PostgreSQL's lines hold
+                // line breaks: read as the import's decode reads them.
+                B64.decode(s.replace('\n', "")).with_context(|| format!("refusing the file: command #{}'s {f} is not base64", c["seq"]))?;
             }
         }
     }
@@ -440,7 +484,7 @@ fn apply_masks(doc: &mut Value, vars: &[String], blobs: &HashMap<Digest, Arc<Vec
         }
         // Any value left is somewhere it cannot be masked.
         let mut rest = c.clone();
-        for f in ["env_before", "env_after", "program_digest", "random_seed", "session_id"] {
+        for f in ["env_before", "env_after", "program_digest", "random_seed", "session_id", "input_digest"] {
             rest[f] = Value::Null;
         }
         if let Some((var, _)) = secrets.iter().find(|(_, s)| any_string_contains(&rest, s)) {
@@ -532,7 +576,7 @@ pub async fn import(client: &mut Client, v: &Verified, owner: &str) -> Result<Im
     if let Some(r) = existing {
         return Ok(Imported { session: r.get(0), created: false, commands });
     }
-    if v.format == FORMAT_V2 {
+    if v.format != FORMAT_V1 {
         let mut ds = Vec::new();
         let mut data = Vec::new();
         for (k, b) in v.doc["blobs"].as_object().into_iter().flatten() {
@@ -586,7 +630,7 @@ pub async fn import(client: &mut Client, v: &Verified, owner: &str) -> Result<Im
     let present: i64 = tx.query_one("select count(*) from pgshell.environments where digest = any($1)", &[&named]).await?.get(0);
     ensure!(
         present as usize == named.len(),
-        "{} environments the file names are not in this database ({} carries none: export the session again with this version to get a {FORMAT_V2} file)",
+        "{} environments the file names are not in this database ({} carries none: export the session again with this version to get a {FORMAT_V3} file)",
         named.len() - present as usize,
         v.format
     );

@@ -1,4 +1,4 @@
-//! `pg_shell export`: a session as JSON (schema pg_shell.session.v2, which
+//! `pg_shell export`: a session as JSON (schema pg_shell.session.v3, which
 //! `pg_shell import` and `replay --file` read; see src/transfer.rs) or as an
 //! asciicast v2 recording.
 

@@ -1,4 +1,4 @@
-//! `pg_shell import FILE`: load an exported session (pg_shell.session.v2, or
+//! `pg_shell import FILE`: load an exported session (pg_shell.session.v3, v2 or
 //! v1) into this database as a new session of the importing user, after
 //! checking the file's digest, signature and every content digest
 //! (src/transfer.rs). Importing the same file again answers with the same

@@ -56,7 +56,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 /// Imports `text` into `conninfo` as `user` and replays it with the library.
-async fn import_and_replay(conninfo: &str, text: &str, user: &str, opts: pg_shell::replay::ReplayOptions) -> (Uuid, pg_shell::replay::Report) {
+pub(crate) async fn import_and_replay(conninfo: &str, text: &str, user: &str, opts: pg_shell::replay::ReplayOptions) -> (Uuid, pg_shell::replay::Report) {
     let v = transfer::verify(text.as_bytes(), None).unwrap();
     let mut client = pg_shell::db::connect_plain(conninfo).await.unwrap();
     pg_shell::db::upsert_user(&client, user, "user", None).await.unwrap();
@@ -75,7 +75,7 @@ async fn an_exported_session_replays_verified_in_another_cluster_and_imports_onc
     let s = record(&db).await;
     let text = export_file(&db, s, &[], None).await;
     let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
-    assert_eq!(doc["format"], transfer::FORMAT_V2);
+    assert_eq!(doc["format"], transfer::FORMAT_V3);
     assert!(doc["commands"][3]["plan"]["programs"]["wc"]["digest"].is_string(), "the plan travels: {}", doc["commands"][3]["plan"]);
     assert!(!doc["tree_objects"].as_object().unwrap().is_empty() && !doc["blobs"].as_object().unwrap().is_empty());
 
@@ -404,7 +404,7 @@ async fn v1_files_still_import_where_their_environments_are() {
     let mut c = other.admin().await;
     pg_shell::db::upsert_user(&c, "erin", "user", None).await.unwrap();
     let e = transfer::import(&mut c, &v, "erin").await.err().expect("refused").to_string();
-    assert!(e.contains("environments the file names are not in this database") && e.contains(transfer::FORMAT_V2), "{e}");
+    assert!(e.contains("environments the file names are not in this database") && e.contains(transfer::FORMAT_V3), "{e}");
 }
 
 #[tokio::test]

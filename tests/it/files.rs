@@ -84,9 +84,78 @@ async fn cp_of_a_5_mib_binary_file_round_trips_is_recorded_and_replays() {
     // Replay re-runs the upload from its recorded input: verified.
     let r = db.replay(s, false).await;
     assert_eq!(r.verdict, "verified", "{:?}", r.first_divergence);
-    // The export format does not carry recorded input yet: refused, not incomplete.
-    let e = pg_shell::transfer::export(&admin, s, &Default::default()).await.expect_err("an export without the upload's input");
-    assert!(format!("{e:#}").contains("has uploads (commands #2)"), "{e:#}");
+}
+
+/// Export format v3: a session with an upload and a refused upload exports
+/// with their recorded input, imports into another cluster and replays
+/// verified there; a file whose input was altered or dropped is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_export_carries_recorded_input_and_replays_in_another_cluster() {
+    use pg_shell::transfer;
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("frank").await;
+    let s = u.session().await;
+    let admin = db.admin().await;
+    admin.execute("update pgshell.settings set value = '1000' where name = 'max_upload_bytes'", &[]).await.unwrap();
+    let data = noise(900, 11);
+    let id: i64 = u.client.raw().query_one("select api.upload($1, 'up.bin', $2)", &[&s, &data]).await.unwrap().get(0);
+    assert_eq!(wait(&mut u, id).await.exit_code, Some(0));
+    let id: i64 = u.client.raw().query_one("select api.upload($1, 'big.bin', $2)", &[&s, &noise(1001, 12)]).await.unwrap().get(0);
+    assert_eq!(wait(&mut u, id).await.outcome(), "rejected");
+    u.run(s, "sha256sum up.bin; ls").await;
+
+    let doc = transfer::export(&admin, s, &Default::default()).await.unwrap();
+    let text = transfer::write(doc, None).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(doc["format"], transfer::FORMAT_V3);
+    let want = hex::encode(sha2::Sha256::digest(&data));
+    let c = &doc["commands"];
+    assert_eq!((c[0]["input_digest"].as_str(), c[0]["input_refused"].as_str()), (Some(want.as_str()), None), "{:#}", c[0]);
+    assert!(c[1]["input_digest"].is_null() && c[1]["input_refused"].as_str().unwrap().contains("max_upload_bytes"), "{:#}", c[1]);
+    assert!(c[2]["input_digest"].is_null() && c[2]["input_refused"].is_null(), "{:#}", c[2]);
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    assert_eq!(b64.decode(doc["blobs"][&want].as_str().expect("the input's blob travels")).unwrap(), data);
+    // Output longer than one line of PostgreSQL's base64 (76 characters) is
+    // one unbroken string (found here: such exports were refused on import).
+    let err = c[1]["stderr_base64"].as_str().unwrap();
+    assert!(err.len() > 76 && !err.contains('\n'), "{err}");
+    assert!(String::from_utf8(b64.decode(err).unwrap()).unwrap().contains("max_upload_bytes"));
+
+    // Altered or dropped input: refused, saying which.
+    let mut bad = doc.clone();
+    bad["blobs"][&want] = b64.encode(noise(900, 13)).into();
+    let e = transfer::verify(transfer::write(bad, None).unwrap().as_bytes(), None).err().expect("an altered input").to_string();
+    assert!(e.contains(&format!("blob {want} does not match")), "{e}");
+    let mut bad = doc.clone();
+    bad["commands"][0]["input_digest"] = hex::encode(sha2::Sha256::digest(b"other input")).into();
+    let e = transfer::verify(transfer::write(bad, None).unwrap().as_bytes(), None).err().expect("another input").to_string();
+    assert!(e.contains("recorded input") && e.contains("of command #1 is missing"), "{e}");
+    let mut bad = doc.clone();
+    bad["commands"][1]["input_digest"] = want.clone().into();
+    let e = transfer::verify(transfer::write(bad, None).unwrap().as_bytes(), None).err().expect("input and refusal").to_string();
+    assert!(e.contains("command #2's recorded input is malformed"), "{e}");
+
+    // Another cluster: imported with the input, replayed verified.
+    let cluster = tokio::task::spawn_blocking(pg_shell::pgcluster::throwaway).await.unwrap().unwrap();
+    let conninfo = cluster.connection_string("postgres");
+    let mut c = pg_shell::db::connect_plain(&conninfo).await.unwrap();
+    pg_shell::db::migrate(&mut c).await.unwrap();
+    pg_shell::db::register_bundled(&mut c, false).await.unwrap();
+    let opts = pg_shell::replay::ReplayOptions { keep_going: true, ..Default::default() };
+    let (session, r) = crate::ci_replay::import_and_replay(&conninfo, &text, "gina", opts).await;
+    assert_eq!((r.verdict, r.verified, r.commands), ("verified", 3, 3), "{:?}", r.first_divergence);
+    let rows = c
+        .query("select encode(input_digest, 'hex'), input_refused from pgshell.commands where session_id = $1 order by seq", &[&session])
+        .await
+        .unwrap();
+    assert_eq!(rows[0].get::<_, Option<String>>(0).as_deref(), Some(want.as_str()));
+    assert!(rows[1].get::<_, Option<String>>(1).is_some_and(|r| r.contains("max_upload_bytes")));
+    let problems: Vec<String> = c.query("select problem from pgshell.audit_problems(100)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert!(problems.is_empty(), "{problems:?}");
+    drop(c);
+    drop(cluster);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -192,6 +261,13 @@ async fn downloads_are_the_owners_and_hostile_paths_are_refused() {
     assert_eq!(r.headers()["content-type"], "application/octet-stream");
     assert_eq!(r.headers()["content-disposition"].to_str().unwrap(), "attachment; filename=\"secret.bin\"; filename*=UTF-8''secret.bin");
     assert!(r.bytes().await.unwrap() == secret);
+    // The function's "*/*" handler answers any media type (but PostgREST's
+    // vendored ones), as PostgREST's does: raw bytes, never a JSON string.
+    for accept in ["application/octet-stream", "application/json", "text/csv"] {
+        let r = http.get(url("/secret.bin")).header("authorization", bearer("alice")).header("accept", accept).send().await.unwrap();
+        assert_eq!((r.status().as_u16(), r.headers()["content-type"].to_str().unwrap().to_string()), (200, "application/octet-stream".into()), "{accept}");
+        assert!(r.bytes().await.unwrap() == secret, "{accept}");
+    }
     let body = json!({"session_id": s, "path": "/d/ünï \"q\";.bin", "content": format!("\\x{}", hex::encode(b"\x00\xffhi"))});
     let r = http.post(format!("{}rpc/upload", serve.base)).header("authorization", bearer("alice")).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 200);
