@@ -205,6 +205,63 @@ impl Client {
         }
     }
 
+    /// `api.upload`: queues `cat > 'PATH'` with `data` as its recorded
+    /// stdin. Over HTTP the bytes go as a bytea argument in hex, so a file
+    /// of N bytes needs a request body of 2N + a little: the gateway's body
+    /// limit (`PG_SHELL_BODY_LIMIT`, 1 MiB by default) bounds it, and its
+    /// refusal (413) says so.
+    pub async fn upload(&self, session: Uuid, path: &str, data: &[u8]) -> Result<i64> {
+        match &self.transport {
+            Transport::Direct(c) => {
+                let row = c.raw().query_one("select api.upload($1, $2, $3)", &[&session, &path, &data]).await.map_err(crate::client::db_error)?;
+                Ok(row.get(0))
+            }
+            Transport::Http(h) => {
+                let body = json!({ "session_id": session, "path": path, "content": format!("\\x{}", hex::encode(data)) }).to_string();
+                let n = body.len();
+                match h.call_body("upload", body).await {
+                    Ok(v) => decode(v, "api.upload"),
+                    Err(e) if format!("{e:#}").contains("PGRST413") => Err(e.context(format!(
+                        "the file is {} bytes: over HTTP that is a request body of {n} bytes (hex), more than the gateway at {} accepts; raise its PG_SHELL_BODY_LIMIT, or copy with a database connection (DATABASE_URL)",
+                        data.len(),
+                        h.base
+                    ))),
+                    Err(e) => Err(e),
+                }
+            }
+        }
+    }
+
+    /// `api.session_file`: the bytes of a file of the session's current
+    /// environment.
+    pub async fn session_file(&self, session: Uuid, path: &str) -> Result<Vec<u8>> {
+        match &self.transport {
+            Transport::Direct(c) => {
+                let row = c.raw().query_one("select api.session_file($1, $2)::bytea", &[&session, &path]).await.map_err(crate::client::db_error)?;
+                Ok(row.get(0))
+            }
+            Transport::Http(h) => {
+                let mut url = rpc_url(&h.base, "session_file")?;
+                url.query_pairs_mut().append_pair("session_id", &session.to_string()).append_pair("path", path);
+                let resp = send(&h.base, h.authed(h.http.get(url).header(reqwest::header::ACCEPT, "application/octet-stream"))).await?;
+                if !resp.status().is_success() {
+                    return Err(api_error(resp).await);
+                }
+                Ok(resp.bytes().await.context("reading the file from the gateway")?.to_vec())
+            }
+        }
+    }
+
+    /// Waits until the command has finished; its record.
+    pub async fn wait(&self, id: i64, timeout: Duration) -> Result<CommandView> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let (mut out, mut err) = (std::io::sink(), std::io::sink());
+        match tokio::time::timeout_at(deadline, self.follow(&mut Follow::new(id), deadline, &mut out, &mut err)).await {
+            Ok(r) => r,
+            Err(_) => bail!("command {id} did not finish within {timeout:?}; is an executor running?"),
+        }
+    }
+
     /// Follows the command until it has finished, writing its output to
     /// `out` and `err` as it arrives (see [`Follow`]); returns the record.
     /// Cancel-safe: `f` keeps what was printed, so a dropped call can be
@@ -314,13 +371,21 @@ async fn api_error(resp: reqwest::Response) -> anyhow::Error {
 }
 
 impl Http {
-    /// POST /rpc/<name> with named arguments; the answer's JSON.
-    async fn call(&self, name: &str, args: Value) -> Result<Value> {
-        let mut req = self.http.post(rpc_url(&self.base, name)?).json(&args);
-        req = match &self.auth {
+    fn authed(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.auth {
             Auth::Cookie(c) => req.header(reqwest::header::COOKIE, c),
             Auth::Bearer(t) => req.bearer_auth(t),
-        };
+        }
+    }
+
+    /// POST /rpc/<name> with named arguments; the answer's JSON.
+    async fn call(&self, name: &str, args: Value) -> Result<Value> {
+        self.call_body(name, args.to_string()).await
+    }
+
+    /// POST /rpc/<name> with a JSON body already encoded.
+    async fn call_body(&self, name: &str, body: String) -> Result<Value> {
+        let req = self.authed(self.http.post(rpc_url(&self.base, name)?).header(reqwest::header::CONTENT_TYPE, "application/json").body(body));
         let resp = send(&self.base, req).await?;
         if !resp.status().is_success() {
             return Err(api_error(resp).await);

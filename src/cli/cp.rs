@@ -8,7 +8,9 @@
 //! default). Out of one, after the commands queued before it have run, the
 //! file's bytes come from `api.session_file` (a read, not a command; nothing
 //! bounds it but the file tree's own limits). Paths are checked before
-//! anything is sent (and again by the database).
+//! anything is sent (and again by the database). With `--url` it works
+//! through a gateway like `shell` and `run`; an upload then goes as hex in a
+//! JSON body, bounded by the gateway's body limit (`PG_SHELL_BODY_LIMIT`).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -17,8 +19,8 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use uuid::Uuid;
 
+use super::client::Client;
 use super::run::ClientArgs;
-use crate::client::{db_error, ShellClient};
 
 #[derive(Args, Debug)]
 pub struct Cp {
@@ -75,77 +77,62 @@ fn session_path(p: &str) -> Result<String> {
     Ok(p.to_string())
 }
 
-/// Writes `data` to `path` in the session: `api.upload`, a recorded
-/// command `cat > 'PATH'` whose stdin is the stored bytes.
-async fn upload(client: &ShellClient, session: Uuid, path: &str, data: &[u8]) -> Result<i64> {
-    let row = client
-        .raw()
-        .query_one("select api.upload($1, $2, $3)", &[&session, &path, &data])
-        .await
-        .map_err(db_error)?;
-    Ok(row.get(0))
-}
-
-/// The bytes of `path` in the session's current files (`api.session_file`).
-async fn download(client: &ShellClient, session: Uuid, path: &str) -> Result<Vec<u8>> {
-    let row = client
-        .raw()
-        .query_one("select api.session_file($1, $2)::bytea", &[&session, &path])
-        .await
-        .map_err(db_error)?;
-    Ok(row.get(0))
-}
-
 impl Cp {
     pub async fn run(self) -> Result<u8> {
         let (from, to) = (place(&self.from)?, place(&self.to)?);
-        let (mut client, ex) = match (&from, &to) {
+        let (client, ex) = match (&from, &to) {
             (Place::Local(_), Place::Local(_)) => bail!("neither side is in a session: write one as SESSION:/path (the session's id)"),
             (Place::Session(..), Place::Session(..)) => bail!("both sides are in sessions: copy through the local disk, or with `cp` inside the session"),
-            _ => self.client.connect().await?,
+            _ => self.client.connect_any().await?,
         };
-        let wait = Duration::from_secs(self.wait);
-        let result = match (from, to) {
-            (Place::Local(local), Place::Session(session, path)) => {
-                let meta = std::fs::metadata(&local).with_context(|| format!("reading {}", local.display()))?;
-                if !meta.is_file() {
-                    bail!("{} is not a regular file", local.display());
-                }
-                if meta.len() > MAX_LOCAL_BYTES {
-                    bail!("{} is {} bytes; pg_shell cp copies files of at most {} bytes", local.display(), meta.len(), MAX_LOCAL_BYTES);
-                }
-                let data = std::fs::read(&local).with_context(|| format!("reading {}", local.display()))?;
-                let id = upload(&client, session, &path, &data).await?;
-                let c = client.wait(id, wait).await?;
-                if c.status != "done" || c.exit_code != Some(0) {
-                    bail!("copying into {session}:{path} failed ({} {}): {}", c.status, c.outcome(), c.stderr().trim_end());
-                }
-                eprintln!("copied {} bytes to {session}:{path} (command {id})", data.len());
-                Ok(0)
-            }
-            (Place::Session(session, path), Place::Local(local)) => {
-                let target = if local.is_dir() {
-                    let name = Path::new(&path).file_name().context("the session path has no file name")?;
-                    local.join(name)
-                } else {
-                    local
-                };
-                // The files as the commands queued before the copy leave them.
-                let pending = client.history(session).await?.into_iter().rev().find(|c| !c.finished());
-                if let Some(last) = pending {
-                    client.wait(last.id, wait).await.context("waiting for the session's queued commands")?;
-                }
-                let data = download(&client, session, &path).await.with_context(|| format!("reading {session}:{path}"))?;
-                std::fs::write(&target, &data).with_context(|| format!("writing {}", target.display()))?;
-                eprintln!("copied {} bytes from {session}:{path} to {}", data.len(), target.display());
-                Ok(0)
-            }
-            _ => unreachable!("checked above"),
-        };
+        let result = copy(&client, from, to, Duration::from_secs(self.wait)).await;
+        let _ = client.logout().await;
         if let Some(ex) = ex {
             ex.stop().await?;
         }
         result
+    }
+}
+
+/// The copy itself; the caller logs out and stops its executor whatever
+/// happens here.
+async fn copy(client: &Client, from: Place, to: Place, wait: Duration) -> Result<u8> {
+    match (from, to) {
+        (Place::Local(local), Place::Session(session, path)) => {
+            let meta = std::fs::metadata(&local).with_context(|| format!("reading {}", local.display()))?;
+            if !meta.is_file() {
+                bail!("{} is not a regular file", local.display());
+            }
+            if meta.len() > MAX_LOCAL_BYTES {
+                bail!("{} is {} bytes; pg_shell cp copies files of at most {} bytes", local.display(), meta.len(), MAX_LOCAL_BYTES);
+            }
+            let data = std::fs::read(&local).with_context(|| format!("reading {}", local.display()))?;
+            let id = client.upload(session, &path, &data).await?;
+            let c = client.wait(id, wait).await?;
+            if c.status != "done" || c.exit_code != Some(0) {
+                bail!("copying into {session}:{path} failed ({} {}): {}", c.status, c.outcome(), c.stderr().trim_end());
+            }
+            eprintln!("copied {} bytes to {session}:{path} (command {id})", data.len());
+            Ok(0)
+        }
+        (Place::Session(session, path), Place::Local(local)) => {
+            let target = if local.is_dir() {
+                let name = Path::new(&path).file_name().context("the session path has no file name")?;
+                local.join(name)
+            } else {
+                local
+            };
+            // The files as the commands queued before the copy leave them.
+            let pending = client.history(session).await?.into_iter().rev().find(|c| !c.finished());
+            if let Some(last) = pending {
+                client.wait(last.id, wait).await.context("waiting for the session's queued commands")?;
+            }
+            let data = client.session_file(session, &path).await.with_context(|| format!("reading {session}:{path}"))?;
+            std::fs::write(&target, &data).with_context(|| format!("writing {}", target.display()))?;
+            eprintln!("copied {} bytes from {session}:{path} to {}", data.len(), target.display());
+            Ok(0)
+        }
+        _ => bail!("a copy goes between the local disk and a session (SESSION:/path)"),
     }
 }
 

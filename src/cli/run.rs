@@ -11,7 +11,7 @@ use uuid::Uuid;
 use super::client::{Client, Follow};
 use super::executor::ExecutorArgs;
 use super::{DbArgs, InProcessExecutor, UserArg};
-use crate::client::{CommandView, ShellClient};
+use crate::client::CommandView;
 
 /// What `run` and `shell` share: where the database is, who the user is, and
 /// the executor to start in this process when no other one is alive.
@@ -38,20 +38,7 @@ pub struct ClientArgs {
 
 impl ClientArgs {
     /// Resolves the database, makes sure the user exists, starts an executor
-    /// if needed, and connects as the user.
-    pub async fn connect(&self) -> Result<(ShellClient, Option<InProcessExecutor>)> {
-        if self.url.is_some() {
-            bail!("this command does not work over HTTP (--url / PG_SHELL_URL) yet: it needs the database (DATABASE_URL)");
-        }
-        let target = self.db.resolve(false).await?;
-        let user = self.user.name();
-        super::prepare_local_user(&target.conninfo, &user).await?;
-        let ex = start_executor_if_needed(self.no_executor, &target.conninfo, &self.executor).await?;
-        let client = ShellClient::connect(&target.conninfo, &user).await?;
-        Ok((client, ex))
-    }
-
-    /// As [`ClientArgs::connect`], or over HTTP with --url: logged in with
+    /// if needed, and connects as the user; or over HTTP with --url: logged in with
     /// the token, else as the user with $PG_SHELL_PASSWORD or a prompt (no
     /// executor is started then: the gateway's database has its own).
     pub async fn connect_any(&self) -> Result<(Client, Option<InProcessExecutor>)> {

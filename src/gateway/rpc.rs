@@ -644,6 +644,14 @@ fn negotiate(headers: &HeaderMap, r: &Routine) -> Result<Output, ApiError> {
         _ => None,
     };
     for mt in &accepts {
+        // PostgREST's lookupHandler: a function's "*/*" (any) handler answers
+        // every media type but its own vendored ones (vnd.pgrst.*), which
+        // cannot be overridden.
+        if let Some(("*/*", bytea)) = media {
+            if !mt.starts_with("application/vnd.pgrst.") {
+                return Ok(Output::Raw { media_type: "*/*".into(), bytea });
+            }
+        }
         match mt.as_str() {
             "*/*" => {
                 return Ok(match media {

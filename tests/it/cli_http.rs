@@ -77,8 +77,13 @@ enum Via {
 }
 
 fn run_cmd(db: &TestDb, gw: &Serve, via: Via, user: &str, args: &[&str]) -> Command {
+    client_cmd(db, gw, via, "run", user, args)
+}
+
+/// A client subcommand (`run`, `cp`, ...) as `user`, reaching pg_shell `via`.
+fn client_cmd(db: &TestDb, gw: &Serve, via: Via, subcommand: &str, user: &str, args: &[&str]) -> Command {
     let mut c = pg_shell();
-    c.args(["run", "--user", user]);
+    c.args([subcommand, "--user", user]);
     match via {
         Via::Direct => {
             c.env("DATABASE_URL", &db.conninfo).arg("--no-executor");
@@ -425,4 +430,60 @@ async fn a_rerun_commands_output_is_printed_once() {
     assert_eq!(out.text(), "real\n");
     assert_eq!(err.text(), "realerr\n");
     assert_eq!((out.text().as_str(), err.text().as_str()), (c.stdout(), c.stderr()));
+}
+
+/// `pg_shell cp` over HTTP: into a session by password and out of it by
+/// token, byte for byte, recorded as a direct copy is (a command whose
+/// recorded input is the file); a file over the gateway's body limit is
+/// refused saying so, and nothing is queued.
+#[tokio::test(flavor = "multi_thread")]
+async fn cp_over_http_copies_both_ways_and_says_when_the_gateway_limits_it() {
+    use sha2::Digest as _;
+    let mut db = TestDb::new().await;
+    db.start_executor();
+    let mut u = db.user("lena").await;
+    user_with_password(&db, "lena").await;
+    let s = u.session().await;
+    let gw = Serve::start(&db);
+    let dir = tempfile::tempdir().unwrap();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+    std::fs::write(dir.path().join("in.bin"), &data).unwrap();
+    let cp = |via: Via, from: &str, to: &str| tokio::task::block_in_place(|| client_cmd(&db, &gw, via, "cp", "lena", &[from, to]).output().unwrap());
+
+    let o = cp(Via::Password, dir.path().join("in.bin").to_str().unwrap(), &format!("{s}:/in.bin"));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let want = hex::encode(sha2::Sha256::digest(&data));
+    assert_eq!(u.run(s, "sha256sum /in.bin").await.stdout().split_whitespace().next(), Some(want.as_str()));
+    let recorded: i64 = db
+        .admin()
+        .await
+        .query_one(
+            "select count(*) from pgshell.commands where session_id = $1 and line = $2 and encode(input_digest, 'hex') = $3",
+            &[&s, &"cat > '/in.bin'", &want],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 1, "the copy over HTTP is a command whose recorded input is the file");
+
+    let back = tempfile::tempdir().unwrap();
+    let o = cp(Via::Token, &format!("{s}:/in.bin"), back.path().to_str().unwrap());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let got = std::fs::read(back.path().join("in.bin")).unwrap();
+    assert!(got == data, "the copy out over HTTP differs: {} bytes, starting {:?}", got.len(), String::from_utf8_lossy(&got[..got.len().min(200)]));
+
+    // Over the gateway's body limit (1 MiB by default; hex doubles the file).
+    std::fs::write(dir.path().join("big.bin"), vec![7u8; 600_000]).unwrap();
+    let o = cp(Via::Password, dir.path().join("big.bin").to_str().unwrap(), &format!("{s}:/big.bin"));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("600000 bytes") && err.contains("PG_SHELL_BODY_LIMIT") && err.contains("413"), "{err}");
+    let queued: i64 = db.admin().await.query_one("select count(*) from pgshell.commands where line like '%big.bin%'", &[]).await.unwrap().get(0);
+    assert_eq!(queued, 0);
+    // Another user cannot read the session over HTTP either.
+    user_with_password(&db, "mona").await;
+    let stolen = back.path().join("stolen");
+    let o = tokio::task::block_in_place(|| {
+        client_cmd(&db, &gw, Via::Password, "cp", "mona", &[&format!("{s}:/in.bin"), stolen.to_str().unwrap()]).output().unwrap()
+    });
+    assert!(!o.status.success() && !stolen.exists(), "{}", String::from_utf8_lossy(&o.stderr));
 }
