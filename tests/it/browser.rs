@@ -214,6 +214,13 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
     assert!(sample.iter().any(|r| r[1].as_str().unwrap().starts_with("finished command")), "{sample:?}");
     // Figures, printed (not asserted): see examples and README.
     eprintln!("browser figures: {}", report["figures"]);
+    eprintln!(
+        "keyboard-only session: {} keys, {} focus checks; Shift+Tab from the command line to the sessions button: {}, to log out: {}",
+        kb["keys"],
+        steps.len(),
+        kb["shift_tabs_to_sessions"],
+        kb["shift_tabs_to_logout"]
+    );
     for name in ["02-terminal.png", "03-replayed.png", "04-phone.png", "05-sessions.png", "06-running.png", "07-terminal.png", "08-audit.png", "09-audit-phone.png"] {
         let png = std::fs::read(shots.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(png.starts_with(b"\x89PNG") && png.len() > 5000, "{name} is a real screenshot");
