@@ -114,9 +114,18 @@ document.body.addEventListener("htmx:configRequest", function (e) {
   var t = terminalSize();
   if (t) e.detail.parameters.terminal = JSON.stringify(t);
 });
-// Command line: keep focus; Up/Down walk the session's earlier lines.
+// Command line: keep focus; Up/Down walk the session's earlier lines;
+// Escape cancels the newest command still queued or running (a terminal's
+// Ctrl+C), or, with none, clears the line.
 document.body.addEventListener("keydown", function (e) {
   var input = e.target;
+  if (input.id === "line" && e.key === "Escape") {
+    var pending = document.querySelectorAll("#cmds article.cmd.st-running button.cancel, #cmds article.cmd.st-queued button.cancel");
+    if (pending.length) pending[pending.length - 1].click();
+    else input.value = "";
+    e.preventDefault();
+    return;
+  }
   if (input.id !== "line" || (e.key !== "ArrowUp" && e.key !== "ArrowDown")) return;
   var lines = Array.prototype.map.call(document.querySelectorAll("#cmds .text"), function (n) { return n.textContent; });
   var i = input.dataset.hist === undefined ? lines.length : +input.dataset.hist;
@@ -134,12 +143,42 @@ function keepInView() {
   if (!follow || !document.getElementById("term")) return;
   window.scrollTo(0, document.documentElement.scrollHeight);
 }
+// Where the keyboard focus goes in a view: the command line, else the view's
+// first heading (focusable by script only), else its first field.
+function focusView() {
+  var target = document.getElementById("line") || document.querySelector("#app [autofocus]")
+    || document.querySelector("#main h2, #main h1, #app h1") || document.querySelector("#app input:not([type=hidden]), #app button");
+  if (!target) return;
+  if (/^H[1-6]$/.test(target.tagName) && !target.hasAttribute("tabindex")) target.setAttribute("tabindex", "-1");
+  target.focus();
+}
+function focusLost() {
+  var a = document.activeElement;
+  return !a || a === document.body || !a.isConnected;
+}
+// A request from the navigation bar (its buttons stay focused on the page).
+var navAsked = false;
+document.body.addEventListener("htmx:beforeRequest", function (e) {
+  var elt = e.detail && e.detail.elt;
+  if (elt && elt.closest && elt.closest("nav.top")) navAsked = true;
+});
+// The skip link: into the view, not to a URL fragment.
+document.body.addEventListener("click", function (e) {
+  if (!e.target.matches || !e.target.matches("a.skip")) return;
+  e.preventDefault();
+  focusView();
+});
 document.body.addEventListener("htmx:afterSettle", function (e) {
   var input = document.getElementById("line");
   if (input) {
     if (e.target && e.target.id !== "cmds" && !e.target.closest("#cmds")) delete input.dataset.hist;
-    if (document.activeElement === document.body) input.focus();
   }
+  // A new view (the log-in, a list, a terminal) takes the focus when the old
+  // one lost it (the focused element was replaced) or when it was asked for
+  // from the navigation bar, whose buttons stay on the page.
+  var view = e.target && (e.target.id === "app" || e.target.id === "main");
+  if (focusLost() || (view && navAsked)) focusView();
+  if (view) navAsked = false;
   // The address bar names the session on screen (or none on the list).
   var term = document.getElementById("term");
   if (term && term.dataset.session) setUrlSession(term.dataset.session);

@@ -3,6 +3,7 @@
 // Prints one JSON line with what it saw; exits non-zero on the first failure.
 // Run by tests/it/browser.rs against `pg_shell serve`.
 import { chromium } from "playwright-core";
+import AxeBuilder from "@axe-core/playwright";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 
@@ -14,7 +15,24 @@ if (!shots) {
 mkdirSync(shots, { recursive: true });
 const chromiumPath = process.env.CHROMIUM || "/usr/bin/chromium";
 const fail = (msg) => { throw new Error(msg); };
-const seen = { outputs: {}, replay: null, screenshots: [], csp: [], console_errors: [], figures: {} };
+const seen = { outputs: {}, replay: null, screenshots: [], csp: [], console_errors: [], figures: {}, axe: {} };
+// Accessibility (issue 11): axe-core on each page a user sees; every serious
+// or critical violation goes into seen.axe[name] (empty: none), and any fails
+// the run at the end (after all pages are checked, so one run lists them all).
+const AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"];
+const axeCheck = async (pg, name) => {
+  if (name in seen.axe) fail(`axe page name ${name} used twice`);
+  const result = await new AxeBuilder({ page: pg }).withTags(AXE_TAGS).analyze();
+  seen.axe[name] = result.violations
+    .filter((v) => v.impact === "serious" || v.impact === "critical")
+    .map((v) => ({ id: v.id, impact: v.impact, target: v.nodes.map((n) => n.target.join(" ")).slice(0, 5),
+                   nodes: v.nodes.length, help: v.help, summary: v.nodes[0]?.failureSummary }));
+  seen.figures.axe_rules_passed = { ...(seen.figures.axe_rules_passed || {}), [name]: result.passes.length };
+};
+const axeVerdict = () => {
+  const bad = Object.entries(seen.axe).filter(([, v]) => v.length);
+  if (bad.length) fail(`accessibility (axe-core) violations: ${JSON.stringify(Object.fromEntries(bad))}`);
+};
 
 const browser = await chromium.launch({
   executablePath: chromiumPath,
@@ -53,14 +71,17 @@ try {
   // Log in (a wrong password first: the form says so and stays).
   await page.goto(base);
   await page.waitForSelector("form.login");
+  await axeCheck(page, "login");
   await page.fill("input[name=username]", user);
   await page.fill("input[name=password]", "not the password");
   await page.click("form.login button[type=submit]");
   await page.waitForSelector("form.login .error");
   await shot("01-login-failed.png");
+  await axeCheck(page, "login_error");
   await page.fill("input[name=password]", password);
   await page.click("form.login button[type=submit]");
   await page.waitForSelector("form.new");
+  await axeCheck(page, "sessions_empty");
   const csp = (await page.request.get(base)).headers()["content-security-policy"] || fail("no Content-Security-Policy on the page");
   if (/unsafe-inline|unsafe-eval/.test(csp) || !/frame-ancestors 'none'/.test(csp)) fail(`weak CSP: ${csp}`);
   await cspCheck("after log-in");
@@ -116,6 +137,7 @@ try {
   if (await page.inputValue("#line") !== "ls /") fail("ArrowUp does not recall the last line");
   await page.press("#line", "ArrowDown");
   await shot("02-terminal.png", { fullPage: true });
+  await axeCheck(page, "terminal");
   await cspCheck("in the terminal");
 
   // Issue 11: the terminal. Enter to result for `echo hi` (figures only, no
@@ -191,6 +213,7 @@ try {
   await page.fill("#line", "sleep 30");
   await page.press("#line", "Enter");
   await page.waitForSelector(`#cmds article.cmd:nth-of-type(${n}).st-running button.cancel`);
+  await axeCheck(page, "running");
   await page.click(`#cmds article.cmd:nth-of-type(${n}) button.cancel`);
   await page.waitForSelector(`#cmds article.cmd:nth-of-type(${n}).st-cancelled`, { timeout: 30000 });
 
@@ -223,6 +246,7 @@ try {
   seen.cast_events = castLines.length - 1;
   if (!castLines.some((l) => l.includes("later"))) fail("the asciicast lacks the live command's output");
   await shot("07-terminal.png", { fullPage: true });
+  await axeCheck(page, "terminal_colours_cancelled");
 
   // Replay the session from the page: the verdict replaces the pending note.
   if (!(await page.$("button:text-is('replay')"))) fail("the session page has no replay button");
@@ -230,6 +254,7 @@ try {
   await page.waitForSelector("#replay .replay:not(.pending)", { timeout: 120000 });
   seen.replay = (await page.textContent("#replay .replay")).trim();
   await shot("03-replayed.png", { fullPage: true });
+  await axeCheck(page, "replay");
 
   // ---- Files (issue 11, the "files" step): upload a file through the page
   // into the working directory (/d), see it with ls and cat, and download a
@@ -259,6 +284,7 @@ try {
     if (seen.files.cat !== upText) fail(`the uploaded file reads ${JSON.stringify(seen.files.cat)}`);
     if (JSON.stringify(seen.files.download_bytes) !== "[97,0,98,255]") fail(`downloaded ${JSON.stringify(seen.files)}`);
     await shot("10-files.png", { fullPage: true });
+    await axeCheck(page, "files");
     await cspCheck("after the file step");
   }
   // ---- end of the files step ----
@@ -266,6 +292,7 @@ try {
   // A phone-sized screen.
   await page.setViewportSize({ width: 390, height: 844 });
   await shot("04-phone.png", { fullPage: true });
+  await axeCheck(page, "phone_terminal");
   await page.setViewportSize({ width: 1100, height: 760 });
 
   // A reload keeps the log-in (the cookie) and the session; the list shows it, with its id.
@@ -278,6 +305,10 @@ try {
   const listed = await page.textContent("section.sessions");
   if (!listed.includes("browser <b>test</b>")) fail("the session list lacks the new session");
   await shot("05-sessions.png");
+  await axeCheck(page, "sessions");
+  await page.setViewportSize({ width: 390, height: 844 });
+  await axeCheck(page, "phone_sessions");
+  await page.setViewportSize({ width: 1100, height: 760 });
 
   // Log out: back to the form, cookie gone.
   await page.click("nav.top button:text-is('log out')");
@@ -304,14 +335,150 @@ try {
     }));
     seen.at_one_line = atLines.length > 0 && atLines.every((n) => n === 1);
     await shot("08-audit.png");
+    await axeCheck(page, "audit");
     await page.setViewportSize({ width: 390, height: 844 });
     await shot("09-audit-phone.png");
+    await axeCheck(page, "phone_audit");
     await page.setViewportSize({ width: 1100, height: 760 });
     await page.click("nav.top button:text-is('log out')");
     await page.waitForSelector("form.login");
   }
+  // ---- Keyboard only (issue 11): a second browser context, driven by
+  // page.keyboard alone (no click, fill or focus): log in, a new session,
+  // commands, one recalled with ArrowUp, a running command cancelled (Shift+Tab
+  // to its button, and Escape from the command line), the session list and
+  // back, log out. After each step the focus is where the user needs it, and
+  // visibly so (an outline or a box-shadow on document.activeElement).
+  {
+    const kctx = await browser.newContext({ viewport: { width: 1100, height: 760 }, deviceScaleFactor: 1 });
+    const k = await kctx.newPage();
+    k.setDefaultTimeout(30000);
+    k.on("pageerror", (e) => seen.console_errors.push(`keyboard: ${e}`));
+    const kb = { steps: [], keys: 0 };
+    seen.keyboard = kb;
+    const press = async (key) => { kb.keys++; await k.keyboard.press(key); };
+    const type = async (text) => { kb.keys += text.length; await k.keyboard.type(text); };
+    const focused = () => k.evaluate(() => {
+      const a = document.activeElement;
+      if (!a || a === document.body) return { tag: "body" };
+      const cs = getComputedStyle(a);
+      const outline = cs.outlineStyle !== "none" && parseFloat(cs.outlineWidth) > 0;
+      return { tag: a.tagName.toLowerCase(), id: a.id || null, name: a.getAttribute("name"),
+               text: (a.textContent || "").trim().slice(0, 60), value: a.value ?? null,
+               visible: outline || cs.boxShadow !== "none", outline: outline ? `${cs.outlineWidth} ${cs.outlineStyle} ${cs.outlineColor}` : cs.boxShadow };
+    });
+    // The step's name, what must hold of the focused element, and a check.
+    const expectFocus = async (step, ok, what) => {
+      let f = await focused();
+      for (let i = 0; i < 50 && !ok(f); i++) { await k.waitForTimeout(50); f = await focused(); }
+      kb.steps.push({ step, focus: f.id || f.name || `${f.tag}:${f.text}`, visible: f.visible });
+      if (!ok(f)) fail(`keyboard, ${step}: the focus is on ${JSON.stringify(f)}, expected ${what}`);
+      if (!f.visible) fail(`keyboard, ${step}: no visible focus indicator on ${JSON.stringify(f)}`);
+      return f;
+    };
+    // Tab (or Shift+Tab) until the focus is on what `ok` says: how many presses.
+    const tabTo = async (ok, what, back = false, max = 60) => {
+      for (let i = 1; i <= max; i++) {
+        await press(back ? "Shift+Tab" : "Tab");
+        if (ok(await focused())) return i;
+      }
+      fail(`keyboard: ${max} × ${back ? "Shift+Tab" : "Tab"} did not reach ${what}`);
+    };
+    const kcount = () => k.evaluate(() => document.querySelectorAll("#cmds article.cmd").length);
+    const waitEntry = (n, state) => k.waitForFunction(([n, state]) =>
+      document.querySelectorAll("#cmds article.cmd")[n - 1]?.classList.contains(state), [n, state], { timeout: 60000 });
+    const run = async (line, expected) => {
+      const n = (await kcount()) + 1;
+      if (line !== null) await type(line);
+      await press("Enter");
+      await waitEntry(n, "st-done");
+      const got = await k.evaluate((n) => {
+        const c = document.querySelectorAll("#cmds article.cmd")[n - 1];
+        return { line: c.querySelector(".text").textContent, out: c.querySelector("pre.out")?.textContent ?? "" };
+      }, n);
+      if (expected !== undefined && got.out !== expected) fail(`keyboard: ${got.line} printed ${JSON.stringify(got.out)}`);
+      await expectFocus(`after ${got.line}`, (f) => f.id === "line" && f.value === "", "the empty command line");
+      return got;
+    };
+    const isLine = (f) => f.id === "line";
+
+    await k.goto(base);
+    await k.waitForSelector("form.login");
+    await expectFocus("log-in form", (f) => f.name === "username", "the user name");
+    // The skip link is the first Tab stop of the logged-in page (checked below).
+    await type(user);
+    await press("Tab");
+    await expectFocus("user name typed, Tab", (f) => f.name === "password", "the password");
+    await type(password);
+    await press("Enter");
+    await k.waitForSelector("form.new");
+    await expectFocus("logged in", (f) => f.tag === "h2", "the session list's heading");
+    await press("Tab");
+    await expectFocus("Tab from the heading", (f) => f.name === "title", "the new session's title");
+    await type("keyboard only");
+    await press("Enter");
+    await k.waitForSelector("#line");
+    await expectFocus("new session", isLine, "the command line");
+    const sid = await k.getAttribute("#term", "data-session");
+    kb.outputs = {};
+    for (const [line, out] of [["mkdir k", ""], ["cd k", ""], ["echo typed", "typed\n"]]) kb.outputs[line] = (await run(line, out)).out;
+    // ArrowUp recalls the last line; Enter runs it again.
+    await press("ArrowUp");
+    kb.recalled = await k.inputValue("#line");
+    if (kb.recalled !== "echo typed") fail(`keyboard: ArrowUp recalled ${JSON.stringify(kb.recalled)}`);
+    kb.outputs["echo typed (recalled)"] = (await run(null, "typed\n")).out;
+    kb.outputs.pwd = (await run("pwd", "/k\n")).out;
+    // A running command: Shift+Tab reaches its cancel button (the last
+    // stop before the command line), Enter cancels it, the focus returns.
+    let n = (await kcount()) + 1;
+    await type("sleep 30");
+    await press("Enter");
+    await waitEntry(n, "st-running");
+    await k.waitForSelector(`#cmds article.cmd:nth-of-type(${n}) button.cancel`);
+    kb.shift_tabs_to_cancel = await tabTo((f) => f.tag === "button" && f.text === "cancel", "the cancel button", true, 5);
+    await expectFocus("Shift+Tab to cancel", (f) => f.text === "cancel", "the cancel button");
+    await press("Enter");
+    await waitEntry(n, "st-cancelled");
+    await expectFocus("cancelled with the button", isLine, "the command line");
+    // Escape on the command line cancels the running command.
+    n = (await kcount()) + 1;
+    await type("sleep 30");
+    await press("Enter");
+    await waitEntry(n, "st-running");
+    await press("Escape");
+    await waitEntry(n, "st-cancelled");
+    await expectFocus("cancelled with Escape", isLine, "the command line");
+    kb.cancelled = await k.evaluate(() => document.querySelectorAll("#cmds article.cmd.st-cancelled").length);
+    await axeCheck(k, "keyboard_session");
+    // To the session list (the navigation bar, backwards from the command line) and back.
+    kb.shift_tabs_to_sessions = await tabTo((f) => f.tag === "button" && f.text === "sessions", "the sessions button", true);
+    await expectFocus("Shift+Tab to sessions", (f) => f.text === "sessions", "the sessions button");
+    await press("Enter");
+    await k.waitForSelector("section.sessions");
+    await expectFocus("session list", (f) => f.tag === "h2", "the session list's heading");
+    kb.tabs_to_session_link = await tabTo((f) => f.tag === "a" && f.text === "keyboard only", "the session's link");
+    await press("Enter");
+    await k.waitForSelector(`#term[data-session="${sid}"]`);
+    await expectFocus("back in the session", isLine, "the command line");
+    kb.back_commands = await kcount();
+    if (kb.back_commands !== 7) fail(`keyboard: back in the session, ${kb.back_commands} commands shown`);
+    kb.outputs["echo back"] = (await run("echo back", "back\n")).out;
+    // The skip link: the first Tab stop from the top of the page, into the view.
+    kb.shift_tabs_to_skip = await tabTo((f) => f.tag === "a" && f.text === "skip to the content", "the skip link", true);
+    await press("Enter");
+    await expectFocus("skip link", isLine, "the command line");
+    // Log out: the navigation bar's last button.
+    kb.shift_tabs_to_logout = await tabTo((f) => f.tag === "button" && f.text === "log out", "the log-out button", true);
+    await press("Enter");
+    await k.waitForSelector("form.login");
+    await expectFocus("logged out", (f) => f.name === "username", "the user name");
+    if ((await kctx.cookies()).some((c) => c.name === "pgshell_session" && c.value)) fail("keyboard: cookie survived log-out");
+    kb.done = true;
+    await kctx.close();
+  }
   await cspCheck("at the end");
   if (seen.console_errors.length) fail(`console errors: ${JSON.stringify(seen.console_errors)}`);
+  axeVerdict();
   console.log(JSON.stringify({ ok: true, ...seen }));
 } catch (e) {
   console.log(JSON.stringify({ ok: false, error: String(e && e.stack || e), ...seen }));

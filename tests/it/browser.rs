@@ -118,6 +118,24 @@ impl Drop for Server {
     }
 }
 
+/// The pages and states tests/e2e/shell.mjs runs axe-core on.
+const AXE_PAGES: [&str; 14] = [
+    "login",
+    "login_error",
+    "sessions_empty",
+    "terminal",
+    "running",
+    "terminal_colours_cancelled",
+    "replay",
+    "files",
+    "phone_terminal",
+    "sessions",
+    "phone_sessions",
+    "audit",
+    "phone_audit",
+    "keyboard_session",
+];
+
 #[tokio::test]
 async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
     let chromium = chromium();
@@ -152,6 +170,30 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
         std::fs::read_to_string(&server.log).unwrap_or_default()
     );
 
+    // Issue 11, accessibility: axe-core ran on each page and state a user sees
+    // and found no serious or critical violation (a page missing from the
+    // report is a check removed, and fails here too).
+    for page in AXE_PAGES {
+        assert_eq!(report["axe"][page], serde_json::json!([]), "axe-core on {page}: {:#}", report["axe"]);
+    }
+    // Issue 11, keyboard only: a second browser context drove a whole session
+    // with page.keyboard (no clicks), the focus where it belongs and visible
+    // after each step (the script checked; its steps are in the report).
+    let kb = &report["keyboard"];
+    assert_eq!(kb["done"], true, "{kb:#}");
+    assert_eq!(kb["recalled"], "echo typed", "ArrowUp recalled the last line: {kb:#}");
+    assert_eq!(kb["outputs"]["echo typed"], "typed\n", "{kb:#}");
+    assert_eq!(kb["outputs"]["echo typed (recalled)"], "typed\n", "{kb:#}");
+    assert_eq!(kb["outputs"]["pwd"], "/k\n", "{kb:#}");
+    assert_eq!(kb["outputs"]["echo back"], "back\n", "{kb:#}");
+    assert_eq!(kb["cancelled"], 2, "one cancelled with its button, one with Escape: {kb:#}");
+    assert_eq!(kb["back_commands"], 7, "back from the list, the session's commands: {kb:#}");
+    assert_eq!(kb["shift_tabs_to_cancel"], 1, "the cancel button is the stop before the command line: {kb:#}");
+    let steps = kb["steps"].as_array().unwrap();
+    assert!(steps.len() >= 15 && steps.iter().all(|s| s["visible"] == true), "{kb:#}");
+    for (step, focus) in [("new session", "line"), ("cancelled with Escape", "line"), ("back in the session", "line"), ("logged out", "username")] {
+        assert!(steps.iter().any(|s| s["step"] == step && s["focus"] == focus), "{step}: {kb:#}");
+    }
     let outputs = &report["outputs"];
     assert_eq!(outputs["echo hi"], "hi\n");
     assert_eq!(outputs["pwd"], "/d\n");
@@ -172,6 +214,13 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
     assert!(sample.iter().any(|r| r[1].as_str().unwrap().starts_with("finished command")), "{sample:?}");
     // Figures, printed (not asserted): see examples and README.
     eprintln!("browser figures: {}", report["figures"]);
+    eprintln!(
+        "keyboard-only session: {} keys, {} focus checks; Shift+Tab from the command line to the sessions button: {}, to log out: {}",
+        kb["keys"],
+        steps.len(),
+        kb["shift_tabs_to_sessions"],
+        kb["shift_tabs_to_logout"]
+    );
     for name in ["02-terminal.png", "03-replayed.png", "04-phone.png", "05-sessions.png", "06-running.png", "07-terminal.png", "08-audit.png", "09-audit-phone.png"] {
         let png = std::fs::read(shots.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(png.starts_with(b"\x89PNG") && png.len() > 5000, "{name} is a real screenshot");
