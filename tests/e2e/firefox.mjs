@@ -215,10 +215,12 @@ try {
       const found = window.__csp.splice(before);
       done({ caught: found.some((v) => /^script-src/.test(v)), ran: window.__probe_ran === true, reported: found });
     }, 500);`);
-  await driver.sleep(200); // the probe's console line, if Firefox logs one, arrives after the event
+  // Firefox also logs the violation to the console (a BiDi log entry): the
+  // second channel above is live too. It may arrive after the DOM event.
+  for (const until = Date.now() + 3000; !probeConsole.length && Date.now() < until;) await driver.sleep(50);
   probing = false;
   seen.csp_probe.console = probeConsole;
-  if (!seen.csp_probe.caught || seen.csp_probe.ran) fail(`CSP probe: ${JSON.stringify(seen.csp_probe)}`);
+  if (!seen.csp_probe.caught || seen.csp_probe.ran || !probeConsole.length) fail(`CSP probe: ${JSON.stringify(seen.csp_probe)}`);
 
   // Log out: back to the form, cookie gone.
   await button("//nav[contains(@class,'top')]", "log out").click();

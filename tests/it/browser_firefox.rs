@@ -159,6 +159,8 @@ async fn a_user_logs_in_runs_commands_and_cancels_one_in_firefox() {
     // The listener is live in Firefox: an inline script injected on purpose was blocked and reported.
     assert_eq!(report["csp_probe"]["caught"], true, "{report:#}");
     assert_eq!(report["csp_probe"]["ran"], false, "{report:#}");
+    // ... and Firefox's console said so too (the BiDi log channel is live).
+    assert!(report["csp_probe"]["console"][0].as_str().unwrap_or("").contains("Content-Security-Policy"), "{report:#}");
     assert_eq!(report["console_errors"], serde_json::json!([]), "{report:#}");
     assert_eq!(report["logged_out"], true, "{report:#}");
     eprintln!("Firefox {}: figures {}; CSP probe {}", report["browser"]["version"], report["figures"], report["csp_probe"]);
