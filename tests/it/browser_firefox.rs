@@ -81,10 +81,11 @@ fn geckodriver() -> PathBuf {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let started = Instant::now();
     let out = Command::new(&cargo)
-        .args(["install", "geckodriver", "--locked", "--version", GECKODRIVER_VERSION, "--root"])
+        // --force: the cache may record an install whose binary is gone or of another version.
+        .args(["install", "geckodriver", "--locked", "--force", "--version", GECKODRIVER_VERSION, "--root"])
         .arg(&cache)
-        // Its own build directory (kept, so a version bump rebuilds only what
-        // changed), not the test's target dir, and away from this crate's config.
+        // Its own build directory (removed after: ~400 MB), not the test's
+        // target dir, and away from this crate's config.
         .env("CARGO_TARGET_DIR", cache.join("build"))
         .current_dir(&cache)
         .output()
@@ -94,6 +95,7 @@ fn geckodriver() -> PathBuf {
         "cargo install geckodriver {GECKODRIVER_VERSION} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let _ = std::fs::remove_dir_all(cache.join("build"));
     eprintln!("built geckodriver {GECKODRIVER_VERSION} from crates.io in {:.0} s", started.elapsed().as_secs_f64());
     bin
 }
