@@ -14,13 +14,13 @@ use std::time::{Duration, Instant};
 
 use crate::support::TestDb;
 
-const PASSWORD: &str = "browser-test-password";
+pub(crate) const PASSWORD: &str = "browser-test-password";
 
-fn e2e_dir() -> PathBuf {
+pub(crate) fn e2e_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/e2e")
 }
 
-fn screenshot_dir() -> PathBuf {
+pub(crate) fn screenshot_dir() -> PathBuf {
     Path::new(env!("CARGO_TARGET_TMPDIR")).parent().expect("target dir").join("screenshots")
 }
 
@@ -37,16 +37,40 @@ fn chromium() -> PathBuf {
             path.display()
         );
     }
-    let status = Command::new("sh")
-        .args(["-c", "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver"])
-        .status()
-        .expect("running apt-get");
-    assert!(status.success() && path.exists(), "installing chromium with apt-get failed ({status})");
+    apt_install(&["chromium", "chromium-driver"]);
+    assert!(path.exists(), "apt-get installed chromium but {} is still missing", path.display());
     path
 }
 
-/// playwright-core, installed from tests/e2e/package-lock.json on first use.
-fn node_modules() {
+/// `apt-get install -y PACKAGES` (as root), one at a time in this test process
+/// (Chromium's and Firefox's tests may both install on a fresh machine), and
+/// waiting for dpkg's lock if another process holds it.
+pub(crate) fn apt_install(packages: &[&str]) {
+    static APT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = APT.lock().unwrap_or_else(|e| e.into_inner());
+    let script = format!(
+        "apt-get -o DPkg::Lock::Timeout=600 update -qq && DEBIAN_FRONTEND=noninteractive \
+         apt-get -o DPkg::Lock::Timeout=600 install -y -qq {}",
+        packages.join(" ")
+    );
+    let status = Command::new("sh").args(["-c", &script]).status().expect("running apt-get");
+    assert!(status.success(), "installing {packages:?} with apt-get failed ({status})");
+}
+
+/// Empties the screenshot directory of the files `mine` selects (the
+/// Chromium and Firefox tests share it and may run at once), so every
+/// screenshot a test checks is from its own run.
+pub(crate) fn clear_screenshots(mine: impl Fn(&str) -> bool) {
+    let Ok(entries) = std::fs::read_dir(screenshot_dir()) else { return };
+    for entry in entries.flatten() {
+        if mine(&entry.file_name().to_string_lossy()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// playwright-core and selenium-webdriver, installed from tests/e2e/package-lock.json on first use.
+pub(crate) fn node_modules() {
     let node = Command::new("node").arg("--version").output();
     assert!(
         node.as_ref().map(|o| o.status.success()).unwrap_or(false),
@@ -56,7 +80,7 @@ fn node_modules() {
     // first deletes node_modules, under a script another test may be running).
     static INSTALL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-    if e2e_dir().join("node_modules/playwright-core/package.json").exists() {
+    if ["playwright-core", "selenium-webdriver"].iter().all(|m| e2e_dir().join("node_modules").join(m).join("package.json").exists()) {
         return;
     }
     let out = Command::new("npm")
@@ -68,14 +92,14 @@ fn node_modules() {
 }
 
 /// `pg_shell serve` on a free loopback port; killed on drop.
-struct Server {
+pub(crate) struct Server {
     child: Child,
-    url: String,
-    log: PathBuf,
+    pub(crate) url: String,
+    pub(crate) log: PathBuf,
 }
 
 impl Server {
-    fn start(db: &TestDb) -> Server {
+    pub(crate) fn start(db: &TestDb) -> Server {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let log = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{port}.log"));
         let out = std::fs::File::create(&log).unwrap();
@@ -146,7 +170,7 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
     pg_shell::db::upsert_user(&db.admin().await, "audrey", "auditor", Some(PASSWORD)).await.unwrap();
     let server = Server::start(&db);
     let shots = screenshot_dir();
-    let _ = std::fs::remove_dir_all(&shots); // so every screenshot checked below is this run's
+    clear_screenshots(|name| !name.starts_with("ff-")); // the Firefox test's are its own
 
     let run = tokio::process::Command::new("node")
         .arg(e2e_dir().join("shell.mjs"))

@@ -6,6 +6,7 @@ mod support;
 
 mod audit;
 mod browser;
+mod browser_firefox;
 mod ci_replay;
 mod cli;
 mod cli_http;
