@@ -280,11 +280,16 @@ async fn a_user_logs_in_runs_commands_and_sees_their_output_in_chromium() {
         .get(0);
     assert_eq!(stored, 1, "the upload is a command whose recorded input is the file");
     // ---- end of the files step ----
-    // The web log-in and commands are on the audit record.
+    assert_the_web_session_is_audited(&db, "alice").await;
+}
+
+/// The web log-in (a failed one first), the session, its commands and the
+/// log-out are on the audit record, as `user`'s.
+pub(crate) async fn assert_the_web_session_is_audited(db: &TestDb, user: &str) {
     let events: Vec<String> = db
         .admin()
         .await
-        .query("select event from pgshell.audit_log where actor = 'alice' or event like 'user.login%' order by id", &[])
+        .query("select event from pgshell.audit_log where actor = $1 or event like 'user.login%' order by id", &[&user])
         .await
         .unwrap()
         .iter()

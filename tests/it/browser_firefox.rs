@@ -179,16 +179,5 @@ async fn a_user_logs_in_runs_commands_and_cancels_one_in_firefox() {
         .unwrap()
         .get(0);
     assert_eq!(cancelled, 1, "the cancel button cancelled the command");
-    let events: Vec<String> = db
-        .admin()
-        .await
-        .query("select event from pgshell.audit_log where actor = 'fiona' or event like 'user.login%' order by id", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect();
-    for e in ["user.login_failed", "user.login", "session.created", "command.submitted", "user.logout"] {
-        assert!(events.iter().any(|x| x == e), "{e} missing from {events:?}");
-    }
+    crate::browser::assert_the_web_session_is_audited(&db, "fiona").await;
 }
