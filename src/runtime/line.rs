@@ -413,6 +413,17 @@ impl Line {
     /// task runs.
     pub fn finish(&self, me: usize) {
         let mut st = self.lock();
+        Self::release(&mut st, me);
+        self.pass(&mut st);
+    }
+
+    /// Removes task `me`, which never ran (its thread could not start),
+    /// closing its pipe ends; the baton stays where it is.
+    pub fn abandon(&self, me: usize) {
+        Self::release(&mut self.lock(), me);
+    }
+
+    fn release(st: &mut State, me: usize) {
         if let Some(t) = st.tasks.remove(&me) {
             for (p, end) in t.holds {
                 let gone = match st.pipes.get_mut(&p) {
@@ -435,7 +446,6 @@ impl Line {
                 }
             }
         }
-        self.pass(&mut st);
     }
 
     /// A new capture (the output of a command substitution).

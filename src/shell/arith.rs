@@ -27,13 +27,27 @@
 //! Stack: evaluation recurses through values that are expressions (up to
 //! [`MAX_DEPTH`] levels) and through the parsed tree. Optimized builds use
 //! well under 2 KiB per level, unoptimized ones around 8 KiB: call this on
-//! a thread with a generous stack (16 MiB or more in debug builds).
+//! a thread with a generous stack (16 MiB or more in debug builds). The
+//! depth is bounded whatever the text: one expression has at most
+//! [`MAX_OPERATORS`] operators and parentheses ("expression too complex",
+//! before the recursive parser sees it) and evaluation nests at most
+//! [`MAX_NEST`] calls in all, through variables' values too.
 
 use brush_parser::ast::{ArithmeticExpr, ArithmeticTarget, BinaryOperator, UnaryAssignmentOperator, UnaryOperator};
 
 /// How deep values that are themselves expressions may nest (bash's limit
 /// is 1024 as well).
 pub const MAX_DEPTH: usize = 1024;
+
+/// How many operators and parentheses one expression text may have. The
+/// parser, the evaluator and dropping the tree all recurse once per level,
+/// and a tree is at most this deep: `$((((((...1...))))))` a million levels
+/// deep overflowed even a 256 MiB stack and took the executor down.
+pub const MAX_OPERATORS: usize = 10_000;
+
+/// How deep evaluation may recurse in all, across variables whose values
+/// are expressions (each within [`MAX_OPERATORS`]).
+pub const MAX_NEST: usize = 10_000;
 
 /// The shell's variables as arithmetic sees them.
 pub trait ArithVars {
@@ -46,18 +60,30 @@ pub trait ArithVars {
 
 /// Evaluates an already-expanded arithmetic string.
 pub fn eval_str(text: &str, vars: &mut dyn ArithVars) -> Result<i64, String> {
-    Evaluator { vars, depth: 0 }.eval_text(text)
+    Evaluator { vars, depth: 0, nest: 0 }.eval_text(text)
 }
 
 /// Evaluates a parsed arithmetic expression.
 pub fn eval(expr: &ArithmeticExpr, vars: &mut dyn ArithVars) -> Result<i64, String> {
-    Evaluator { vars, depth: 0 }.eval(expr)
+    Evaluator { vars, depth: 0, nest: 0 }.eval(expr)
 }
 
 struct Evaluator<'a> {
     vars: &'a mut dyn ArithVars,
     /// How many variable values we are inside of.
     depth: usize,
+    /// How many `eval` calls are on the stack.
+    nest: usize,
+}
+
+/// Parses one expression text, refusing one that could nest past
+/// [`MAX_OPERATORS`] before the (recursive) parser sees it.
+fn parse_bounded(text: &str) -> Result<ArithmeticExpr, Option<String>> {
+    let ops = text.bytes().filter(|b| b"()+-*/%<>=!~&|^?:,".contains(b)).count();
+    if ops > MAX_OPERATORS {
+        return Err(Some(format!("expression too complex: {ops} operators and parentheses (at most {MAX_OPERATORS})")));
+    }
+    brush_parser::arithmetic::parse(text).map_err(|_| None)
 }
 
 fn is_blank(text: &str) -> bool {
@@ -100,9 +126,10 @@ impl Evaluator<'_> {
         if is_blank(text) {
             return Ok(0);
         }
-        match brush_parser::arithmetic::parse(text) {
+        match parse_bounded(text) {
             Ok(expr) => self.eval(&expr),
-            Err(_) => Err(format!("syntax error: \"{text}\"")),
+            Err(Some(e)) => Err(e),
+            Err(None) => Err(format!("syntax error: \"{text}\"")),
         }
     }
 
@@ -137,9 +164,10 @@ impl Evaluator<'_> {
                 name = v.to_string();
                 continue;
             }
-            break match brush_parser::arithmetic::parse(&value) {
+            break match parse_bounded(&value) {
                 Ok(expr) => self.eval(&expr),
-                Err(_) => Err(format!("{name}: value is not a valid expression: \"{value}\"")),
+                Err(Some(e)) => Err(format!("{name}: {e}")),
+                Err(None) => Err(format!("{name}: value is not a valid expression: \"{value}\"")),
             };
         };
         self.depth = entered;
@@ -158,6 +186,16 @@ impl Evaluator<'_> {
     }
 
     fn eval(&mut self, expr: &ArithmeticExpr) -> Result<i64, String> {
+        if self.nest >= MAX_NEST {
+            return Err(format!("expression recursion level exceeded (nests deeper than {MAX_NEST})"));
+        }
+        self.nest += 1;
+        let r = self.eval_node(expr);
+        self.nest -= 1;
+        r
+    }
+
+    fn eval_node(&mut self, expr: &ArithmeticExpr) -> Result<i64, String> {
         match expr {
             ArithmeticExpr::Literal(n) => Ok(*n),
             ArithmeticExpr::Reference(target) => Ok(self.read(target)?.1),
@@ -605,5 +643,40 @@ mod tests {
         assert_eq!(integer_constant("-"), None);
         assert_eq!(integer_constant("0x"), None);
         assert_eq!(integer_constant("18446744073709551615"), Some(-1));
+    }
+
+    #[test]
+    fn deep_and_long_expressions_are_errors_not_stack_overflows() {
+        // A million parentheses once overflowed a 256 MiB stack, parsing.
+        let deep = |n: usize, inner: &str| format!("{}{inner}{}", "(".repeat(n), ")".repeat(n));
+        let r = on_big_stack(move || ev(&deep(1_000_000, "1")));
+        assert!(r.as_ref().is_err_and(|e| e.starts_with("expression too complex: 2000000 operators")), "{r:?}");
+        // A long flat chain builds as deep a tree as parentheses do.
+        let r = on_big_stack(|| ev(&vec!["1"; 200_000].join("+")));
+        assert!(r.as_ref().is_err_and(|e| e.contains("at most 10000")), "{r:?}");
+        // Just under the limit still evaluates.
+        assert_eq!(on_big_stack(move || ev(&deep(4_999, "7"))), Ok(7));
+        assert_eq!(on_big_stack(|| ev(&vec!["1"; 10_000].join("+"))), Ok(10_000));
+        // Values that are expressions nest through each other: each is
+        // within the limit, and so is the sum of their depths. Parentheses
+        // leave no node in the tree, so 999 values of 4,000 each evaluate.
+        let r = on_big_stack(move || {
+            let mut v = vars(&[("x0", "1")]);
+            for i in 1..1000 {
+                v.map.insert(format!("x{i}"), deep(2_000, &format!("x{}", i - 1)));
+            }
+            eval_str("x999", &mut v)
+        });
+        assert_eq!(r, Ok(1));
+        // Three chains of 5,000 terms, each holding the next at its deepest leaf.
+        let r = on_big_stack(move || {
+            let mut v = vars(&[("x0", "1")]);
+            for i in 1..4 {
+                v.map.insert(format!("x{i}"), format!("x{}{}", i - 1, "+1".repeat(4_999)));
+            }
+            (eval_str("x1", &mut v), eval_str("x3", &mut v))
+        });
+        assert_eq!(r.0, Ok(5_000));
+        assert!(r.1.as_ref().is_err_and(|e| e.contains("recursion level exceeded")), "{:?}", r.1);
     }
 }

@@ -10,14 +10,10 @@ use serde_json::json;
 use tokio_postgres::Client;
 use uuid::Uuid;
 
-use crate::support::{assert_refused, TestDb};
+use crate::support::{assert_refused, audit_problems as problems, TestDb};
 
 /// What verify said about one thing: kind, object, field.
 type Found = (String, String, Option<String>);
-
-async fn problems(admin: &Client) -> Vec<String> {
-    admin.query("select problem from pgshell.audit_problems(1000)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
-}
 
 async fn found(c: &Client) -> BTreeSet<Found> {
     c.query("select kind, object, field from pgshell.audit_problems(1000)", &[])

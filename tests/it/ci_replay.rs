@@ -80,11 +80,7 @@ async fn an_exported_session_replays_verified_in_another_cluster_and_imports_onc
     assert!(!doc["tree_objects"].as_object().unwrap().is_empty() && !doc["blobs"].as_object().unwrap().is_empty());
 
     // Another throwaway cluster: nothing of the recording is there.
-    let cluster = tokio::task::spawn_blocking(pg_shell::pgcluster::throwaway).await.unwrap().unwrap();
-    let conninfo = cluster.connection_string("postgres");
-    let mut c = pg_shell::db::connect_plain(&conninfo).await.unwrap();
-    pg_shell::db::migrate(&mut c).await.unwrap();
-    pg_shell::db::register_bundled(&mut c, false).await.unwrap();
+    let (cluster, conninfo, mut c) = crate::support::another_cluster().await;
     let opts = pg_shell::replay::ReplayOptions { keep_going: true, ..Default::default() };
     let (session, r) = import_and_replay(&conninfo, &text, "bob", opts).await;
     assert_eq!((r.verdict, r.verified, r.diverged, r.commands), ("verified", SCRIPT.len(), 0, SCRIPT.len()), "{:?}", r.first_divergence);
@@ -95,7 +91,7 @@ async fn an_exported_session_replays_verified_in_another_cluster_and_imports_onc
         .get(0);
     assert_eq!(owner, "bob", "the importing user owns the new session");
     // The imported records satisfy every audit check of the new database.
-    let problems: Vec<String> = c.query("select problem from pgshell.audit_problems(100)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let problems = crate::support::audit_problems(&c).await;
     assert!(problems.is_empty(), "{problems:#?}");
     // The same file again: the same session, nothing added.
     let v = transfer::verify(text.as_bytes(), None).unwrap();

@@ -78,7 +78,7 @@ async fn cp_of_a_5_mib_binary_file_round_trips_is_recorded_and_replays() {
         .collect();
     assert!(events.starts_with(&["command.submitted".to_string(), "command.input".to_string()]), "{events:?}");
     assert!(events.contains(&"command.completed".to_string()), "{events:?}");
-    let problems: Vec<String> = admin.query("select problem from pgshell.audit_problems(100)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let problems = crate::support::audit_problems(&admin).await;
     assert!(problems.is_empty(), "{problems:?}");
 
     // Replay re-runs the upload from its recorded input: verified.
@@ -138,11 +138,7 @@ async fn an_export_carries_recorded_input_and_replays_in_another_cluster() {
     assert!(e.contains("command #2's recorded input is malformed"), "{e}");
 
     // Another cluster: imported with the input, replayed verified.
-    let cluster = tokio::task::spawn_blocking(pg_shell::pgcluster::throwaway).await.unwrap().unwrap();
-    let conninfo = cluster.connection_string("postgres");
-    let mut c = pg_shell::db::connect_plain(&conninfo).await.unwrap();
-    pg_shell::db::migrate(&mut c).await.unwrap();
-    pg_shell::db::register_bundled(&mut c, false).await.unwrap();
+    let (cluster, conninfo, c) = crate::support::another_cluster().await;
     let opts = pg_shell::replay::ReplayOptions { keep_going: true, ..Default::default() };
     let (session, r) = crate::ci_replay::import_and_replay(&conninfo, &text, "gina", opts).await;
     assert_eq!((r.verdict, r.verified, r.commands), ("verified", 3, 3), "{:?}", r.first_divergence);
@@ -152,7 +148,7 @@ async fn an_export_carries_recorded_input_and_replays_in_another_cluster() {
         .unwrap();
     assert_eq!(rows[0].get::<_, Option<String>>(0).as_deref(), Some(want.as_str()));
     assert!(rows[1].get::<_, Option<String>>(1).is_some_and(|r| r.contains("max_upload_bytes")));
-    let problems: Vec<String> = c.query("select problem from pgshell.audit_problems(100)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    let problems = crate::support::audit_problems(&c).await;
     assert!(problems.is_empty(), "{problems:?}");
     drop(c);
     drop(cluster);

@@ -192,7 +192,7 @@ fn executor_process(db: &TestDb) -> Proc {
         // ends at its budget, 2 s here, so a wave settles in bounded time.
         .env("COMMAND_TIMEOUT", "2")
         .env("PG_SHELL_HOME", crate::support::cache_dir().join("fuzz-home"))
-        .env("RUST_LOG", "warn")
+        .env("RUST_LOG", std::env::var("PG_SHELL_FUZZ_LOG").unwrap_or_else(|_| "warn".into()))
         .stdout(Stdio::null());
     Proc::spawn("executor", cmd)
 }
@@ -243,7 +243,10 @@ async fn settle(admin: &tokio_postgres::Client, ids: &[i64], limit: Duration) ->
         if pending < last {
             (last, moved) = (pending, Instant::now());
         }
-        assert!(moved.elapsed() < limit, "{pending} of {} commands unfinished and none finished for {limit:?}: lost", ids.len());
+        if moved.elapsed() >= limit {
+            println!("{}", stall_report(admin, ids).await);
+            panic!("{pending} of {} commands unfinished and none finished for {limit:?}: lost", ids.len());
+        }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     let rows = admin
@@ -257,6 +260,47 @@ async fn settle(admin: &tokio_postgres::Client, ids: &[i64], limit: Duration) ->
     let total: i64 = counts.values().sum();
     assert_eq!(total as usize, ids.len(), "every submitted command has a row");
     counts
+}
+
+/// What the queue looks like when it stopped moving: the unfinished
+/// commands by status and holder, the executors, and what every database
+/// connection is doing (a stall is a lock, a stuck connection or a lease).
+async fn stall_report(admin: &tokio_postgres::Client, ids: &[i64]) -> String {
+    let mut out = String::from("stall report:\n");
+    let queries: [(&str, &str); 4] = [
+        (
+            "unfinished commands",
+            "select c.id::text, c.session_id::text, c.status::text, coalesce(c.claimed_by, '-'), coalesce(c.attempt::text, '-'),
+                    coalesce(to_char(c.lease_expires_at - now(), 'SS.MS'), '-'), left(c.line, 50)
+             from pgshell.commands c where c.id = any($1) and c.status in ('queued', 'running') order by c.id limit 40",
+        ),
+        (
+            "running commands anywhere",
+            "select id::text, session_id::text, coalesce(claimed_by, '-'), coalesce(to_char(lease_expires_at - now(), 'SS.MS'), '-'),
+                    coalesce(to_char(now() - started_at, 'SS.MS'), '-'), left(line, 50)
+             from pgshell.commands where status = 'running' and $1::bigint[] is not null order by id limit 40",
+        ),
+        ("executors", "select e::text from pgshell.executors e where $1::bigint[] is not null"),
+        (
+            "connections",
+            "select pid::text, coalesce(application_name, ''), coalesce(state, ''), coalesce(wait_event_type || ':' || wait_event, ''),
+                    coalesce(to_char(now() - state_change, 'SS.MS'), ''), left(coalesce(query, ''), 120)
+             from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid() and $1::bigint[] is not null",
+        ),
+    ];
+    for (title, sql) in queries {
+        out.push_str(&format!("-- {title}\n"));
+        match admin.query(sql, &[&ids]).await {
+            Ok(rows) => {
+                for r in rows {
+                    let cols: Vec<String> = (0..r.len()).map(|i| r.get::<_, String>(i)).collect();
+                    out.push_str(&format!("{}\n", cols.join(" | ")));
+                }
+            }
+            Err(e) => out.push_str(&format!("({e})\n")),
+        }
+    }
+    out
 }
 
 /// 10,000 generated lines through api.submit against a real executor
@@ -287,6 +331,10 @@ async fn generated_lines_never_crash_or_get_lost() {
     // unfinished command each time it claims, so a backlog of 10,000 makes
     // every claim slow (a finding reported with this test, not its subject).
     for (chunk_no, chunk) in lines.chunks(256).enumerate() {
+        // Waiting for the backlog to drain is bounded too: a dead executor
+        // (once OOM-killed by the parser) or a stuck queue fails here, with
+        // the state of the queue, instead of hanging the suite.
+        let (mut last, mut moved, mut checked) = (i64::MAX, Instant::now(), Instant::now());
         loop {
             let pending: i64 = admin
                 .query_one("select count(*) from pgshell.commands where status in ('queued', 'running')", &[])
@@ -295,6 +343,17 @@ async fn generated_lines_never_crash_or_get_lost() {
                 .get(0);
             if pending < 192 {
                 break;
+            }
+            if pending < last {
+                (last, moved) = (pending, Instant::now());
+            }
+            if checked.elapsed() > Duration::from_secs(1) {
+                exec.assert_alive_and_sane();
+                checked = Instant::now();
+            }
+            if moved.elapsed() > Duration::from_secs(120) {
+                println!("{}", stall_report(&admin, &ids).await);
+                panic!("{pending} commands unfinished and none finished for 120 s while submitting wave {chunk_no}");
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }

@@ -7,8 +7,7 @@ use crate::support::{assert_refused, TestDb};
 use pg_shell::db::NativeOptions;
 
 async fn problems(db: &TestDb) -> Vec<String> {
-    let c = db.admin().await;
-    c.query("select problem from pgshell.audit_problems(100)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+    crate::support::audit_problems(&db.admin().await).await
 }
 
 async fn set(db: &TestDb, name: &str, value: &str) {

@@ -10,7 +10,9 @@ async fn unbalanced_quotes_are_rejected_with_the_parsers_message() {
     db.start_executor();
     let mut u = db.user("alice").await;
     let s = u.session().await;
-    for line in ["echo 'open", "echo \"open", "echo ${X"] {
+    // `cat <<'' ` (an empty here-document tag, then a blank) once made the
+    // parser allocate without end until the executor was OOM-killed.
+    for line in ["echo 'open", "echo \"open", "echo ${X", "cat <<'' ", "cat <<\"\"&${"] {
         let c = u.run(s, line).await;
         assert_eq!((c.outcome(), c.exit_code), ("rejected", Some(2)), "{line}");
         assert!(c.stderr().contains("syntax error"), "{line}: {}", c.stderr());
@@ -23,6 +25,8 @@ async fn unbalanced_quotes_are_rejected_with_the_parsers_message() {
     let c = u.run(s, "ls | | wc").await;
     assert_eq!((c.outcome(), c.exit_code), ("rejected", Some(2)));
     assert_eq!(u.run(s, "echo fine").await.stdout(), "fine\n");
+    // An empty tag with a body is fine: the body ends at the first empty line.
+    assert_eq!(u.run(s, "cat <<''\nbody\n\n").await.stdout(), "body\n");
 }
 
 #[tokio::test]
@@ -399,4 +403,52 @@ async fn the_gateway_cleanup_and_monitor_outlive_a_database_restart() {
         assert!(status.success(), "{name} exits 0 on SIGTERM: {status}");
     }
     ex.stop().await.unwrap();
+}
+
+/// A host that cannot start another thread (here: an address-space limit
+/// that 256 MiB stacks exhaust; elsewhere a container's thread limit) fails
+/// the line with that as its recorded error: the stages that started end,
+/// nothing waits forever, and the executor goes on. It once panicked there,
+/// and the pipeline's other stages waited for a baton that never came.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_host_out_of_threads_fails_the_line_not_the_executor() {
+    use std::os::unix::process::CommandExt;
+    let db = TestDb::new().await;
+    let stderr = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_pg_shell"));
+    cmd.arg("executor")
+        .env("DATABASE_URL", &db.conninfo)
+        .env("PG_SHELL_CONCURRENCY", "1")
+        .env("PG_SHELL_HOME", crate::support::cache_dir().join("rlimit-home"))
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr.reopen().unwrap());
+    // 6 GiB of address space: the executor needs about 1.3 GiB, a line's
+    // thread and each pipeline stage reserve 256 MiB of stack.
+    unsafe {
+        cmd.pre_exec(|| {
+            let lim = libc::rlimit { rlim_cur: 6 << 30, rlim_max: 6 << 30 };
+            if libc::setrlimit(libc::RLIMIT_AS, &lim) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let c = u.run(s, "echo before").await;
+    assert_eq!(c.stdout(), "before\n", "{c:?}\n{}", std::fs::read_to_string(stderr.path()).unwrap());
+    let line = vec!["echo x"; 60].join(" | ");
+    let c = u.run(s, &line).await;
+    let log = std::fs::read_to_string(stderr.path()).unwrap();
+    assert_eq!(c.outcome(), "error", "{c:?}\nexecutor log:\n{log}");
+    assert!(c.stderr().contains("could not start pipeline stage"), "{c:?}");
+    assert!(c.error.as_deref().is_some_and(|e| e.contains("could not start pipeline stage")), "{:?}", c.error);
+    assert_eq!(u.run(s, "echo after").await.stdout(), "after\n");
+    assert!(child.try_wait().unwrap().is_none(), "the executor died:\n{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    let _ = child.kill();
+    let _ = child.wait();
 }

@@ -147,6 +147,24 @@ pub async fn empty_database() -> (String, String) {
     (s.server.connection_string(&name), s.server.url(&name))
 }
 
+/// What `audit verify` finds wrong in the database `c` is connected to
+/// (empty when the record verifies).
+pub async fn audit_problems(c: &tokio_postgres::Client) -> Vec<String> {
+    c.query("select problem from pgshell.audit_problems(1000)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect()
+}
+
+/// A second throwaway cluster with pg_shell's schema and bundled programs
+/// and nothing else, as another site where an exported session is imported:
+/// the cluster (dropped with it), its connection string and a client.
+pub async fn another_cluster() -> (Cluster, String, tokio_postgres::Client) {
+    let cluster = tokio::task::spawn_blocking(pgcluster::throwaway).await.unwrap().unwrap();
+    let conninfo = cluster.connection_string("postgres");
+    let mut c = pg_shell::db::connect_plain(&conninfo).await.unwrap();
+    pg_shell::db::migrate(&mut c).await.unwrap();
+    pg_shell::db::register_bundled(&mut c, false).await.unwrap();
+    (cluster, conninfo, c)
+}
+
 pub fn cache_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("module-cache")
 }

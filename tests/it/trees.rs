@@ -7,7 +7,7 @@ use std::time::Instant;
 use pg_shell::env::{sha256, Digest, Entry, SealedTree};
 use pg_shell::executor::Executor;
 
-use crate::support::TestDb;
+use crate::support::{audit_problems as problems, TestDb};
 
 /// Rows and bytes of `pgshell.tree_objects`.
 async fn tree_objects(admin: &tokio_postgres::Client) -> (i64, i64) {
@@ -16,16 +16,6 @@ async fn tree_objects(admin: &tokio_postgres::Client) -> (i64, i64) {
         .await
         .unwrap();
     (r.get(0), r.get(1))
-}
-
-async fn problems(admin: &tokio_postgres::Client) -> Vec<String> {
-    admin
-        .query("select problem from pgshell.audit_problems(100)", &[])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get(0))
-        .collect()
 }
 
 fn digest(hex_str: &str) -> Digest {
