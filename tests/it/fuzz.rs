@@ -138,23 +138,29 @@ pub fn line(rng: &mut StdRng) -> String {
 }
 
 /// A child process whose stderr goes to a file, ended at drop.
-struct Proc {
+pub(crate) struct Proc {
     child: Child,
     stderr: tempfile::NamedTempFile,
     name: &'static str,
 }
 
 impl Proc {
-    fn spawn(name: &'static str, mut cmd: Command) -> Proc {
+    pub(crate) fn spawn(name: &'static str, mut cmd: Command) -> Proc {
         let stderr = tempfile::NamedTempFile::new().unwrap();
         let child = cmd.stderr(stderr.reopen().unwrap()).spawn().unwrap();
         Proc { child, stderr, name }
     }
 
-    /// Fails if the process died or ever panicked.
-    fn assert_alive_and_sane(&mut self) {
+    /// What it wrote to stderr so far.
+    pub(crate) fn log(&self) -> String {
         let mut log = String::new();
         std::fs::File::open(self.stderr.path()).unwrap().read_to_string(&mut log).unwrap();
+        log
+    }
+
+    /// Fails if the process died or ever panicked.
+    pub(crate) fn assert_alive_and_sane(&mut self) {
+        let log = self.log();
         if let Some(status) = self.child.try_wait().unwrap() {
             panic!("the {} died ({status}); its stderr:\n{}", self.name, tail(&log));
         }
