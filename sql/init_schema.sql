@@ -28,6 +28,7 @@ set local role pgshell_owner;
 \ir migrations/0021_web_terminal.sql
 \ir migrations/0022_heartbeat_claims.sql
 \ir migrations/0024_import_input.sql
+\ir migrations/0025_complete_lock_order.sql
 reset role;
 insert into pgshell_meta.schema_version (version, name) values (1, '0001_core'), (2, '0002_replay_audit'), (3, '0003_web'), (4, '0004_execution_core'), (5, '0005_tree_objects'), (6, '0006_plans'), (8, '0008_native_security'), (9, '0009_login_security'), (10, '0010_audit_v2'), (11, '0011_operations'), (12, '0012_postgrest'), (13, '0013_import'), (14, '0014_live_output');
 insert into pgshell_meta.schema_version (version, name) values (15, '0015_terminal');
@@ -37,4 +38,5 @@ insert into pgshell_meta.schema_version (version, name) values (19, '0019_hold_u
 insert into pgshell_meta.schema_version (version, name) values (21, '0021_web_terminal');
 insert into pgshell_meta.schema_version (version, name) values (22, '0022_heartbeat_claims');
 insert into pgshell_meta.schema_version (version, name) values (24, '0024_import_input');
+insert into pgshell_meta.schema_version (version, name) values (25, '0025_complete_lock_order');
 commit;

@@ -85,6 +85,7 @@ pub const MIGRATIONS: &[(i32, &str, &str)] = &[
     (21, "0021_web_terminal", include_str!("../sql/migrations/0021_web_terminal.sql")),
     (22, "0022_heartbeat_claims", include_str!("../sql/migrations/0022_heartbeat_claims.sql")),
     (24, "0024_import_input", include_str!("../sql/migrations/0024_import_input.sql")),
+    (25, "0025_complete_lock_order", include_str!("../sql/migrations/0025_complete_lock_order.sql")),
 ];
 
 /// Applies roles and every missing migration, each in its own transaction,

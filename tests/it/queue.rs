@@ -242,3 +242,57 @@ async fn an_executor_needs_only_the_executor_role() {
         assert_eq!(e.code().unwrap().code(), "42501", "{sql}");
     }
 }
+
+/// Lock order: completing a command takes its session's row before the
+/// command's, as api.close_session does. The other order deadlocked
+/// (40P01, a 500 from the gateway) when a session was closed while an
+/// executor completed one of its commands: here a closer holds the
+/// session, and the completion waits for it without holding the command,
+/// so the closer can still flag the command (it could not before).
+#[tokio::test]
+async fn completing_a_command_waits_for_its_session_before_taking_the_command() {
+    let db = TestDb::new().await;
+    let mut u = db.user("alice").await;
+    let s = u.session().await;
+    let id = u.client.submit(s, "echo hi").await.unwrap();
+    let admin = db.admin().await;
+    let claim: uuid::Uuid = admin.query_one("select claim_token from pgshell.claim('lockorder', 30000, 1)", &[]).await.unwrap().get(0);
+    let mut closer = pg_shell::db::connect_plain(&db.conninfo).await.unwrap();
+    let tx = closer.transaction().await.unwrap();
+    tx.execute("select 1 from pgshell.sessions where id = $1 for no key update", &[&s]).await.unwrap();
+    let completer = pg_shell::db::connect_plain(&db.conninfo).await.unwrap();
+    let completion = tokio::spawn(async move {
+        completer
+            .query_one("select pgshell.complete_command($1, $2, '{}'::jsonb, null, null, null, null)", &[&id, &uuid::Uuid::new_v4()])
+            .await
+            .map(|r| r.get::<_, bool>(0))
+    });
+    // The completion waits on the session's row...
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: i64 = admin
+            .query_one("select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query like '%complete_command%' and pid <> pg_backend_pid()", &[])
+            .await
+            .unwrap()
+            .get(0);
+        if waiting == 1 {
+            break;
+        }
+        assert!(!completion.is_finished(), "complete_command did not wait for the session's row");
+        assert!(std::time::Instant::now() < deadline, "complete_command never waited");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    // ...holding nothing of the command: the closer flags it at once.
+    let flagged = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        tx.execute("update pgshell.commands set cancel_requested = true where id = $1 and status = 'running'", &[&id]),
+    )
+    .await
+    .expect("the closer waited for the command's row: the completion holds it")
+    .unwrap();
+    assert_eq!(flagged, 1);
+    tx.commit().await.unwrap();
+    // The completion then goes on (and is refused: not this claim's token).
+    assert!(!completion.await.unwrap().unwrap());
+    let _ = claim;
+}
