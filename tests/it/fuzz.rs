@@ -236,25 +236,7 @@ fn gateway_process(db: &TestDb) -> (Proc, String) {
 /// parallel, only makes it take longer; CI saw 187 of 9,627 left after a
 /// fixed 120 s while they were still finishing).
 async fn settle(admin: &tokio_postgres::Client, ids: &[i64], limit: Duration) -> BTreeMap<String, i64> {
-    let (mut last, mut moved) = (i64::MAX, Instant::now());
-    loop {
-        let pending: i64 = admin
-            .query_one("select count(*) from pgshell.commands where id = any($1) and status in ('queued', 'running')", &[&ids])
-            .await
-            .unwrap()
-            .get(0);
-        if pending == 0 {
-            break;
-        }
-        if pending < last {
-            (last, moved) = (pending, Instant::now());
-        }
-        if moved.elapsed() >= limit {
-            println!("{}", stall_report(admin, ids).await);
-            panic!("{pending} of {} commands unfinished and none finished for {limit:?}: lost", ids.len());
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    drain(admin, ids, 1, limit, None).await;
     let rows = admin
         .query(
             "select coalesce(outcome::text, status::text), count(*) from pgshell.commands where id = any($1) group by 1 order by 1",
@@ -266,6 +248,35 @@ async fn settle(admin: &tokio_postgres::Client, ids: &[i64], limit: Duration) ->
     let total: i64 = counts.values().sum();
     assert_eq!(total as usize, ids.len(), "every submitted command has a row");
     counts
+}
+
+/// Waits until fewer than `below` of `ids` are queued or running. Fails,
+/// with the state of the queue, when none finished for `limit`, and at once
+/// when `exec` (checked every second) died or panicked.
+async fn drain(admin: &tokio_postgres::Client, ids: &[i64], below: i64, limit: Duration, mut exec: Option<&mut Proc>) {
+    let (mut last, mut moved, mut checked) = (i64::MAX, Instant::now(), Instant::now());
+    loop {
+        let pending: i64 = admin
+            .query_one("select count(*) from pgshell.commands where id = any($1) and status in ('queued', 'running')", &[&ids])
+            .await
+            .unwrap()
+            .get(0);
+        if pending < below {
+            return;
+        }
+        if pending < last {
+            (last, moved) = (pending, Instant::now());
+        }
+        if let Some(exec) = exec.as_deref_mut().filter(|_| checked.elapsed() > Duration::from_secs(1)) {
+            exec.assert_alive_and_sane();
+            checked = Instant::now();
+        }
+        if moved.elapsed() >= limit {
+            println!("{}", stall_report(admin, ids).await);
+            panic!("{pending} of {} commands unfinished and none finished for {limit:?}: lost", ids.len());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 /// What the queue looks like when it stopped moving: the unfinished
@@ -340,29 +351,7 @@ async fn generated_lines_never_crash_or_get_lost() {
         // Waiting for the backlog to drain is bounded too: a dead executor
         // (once OOM-killed by the parser) or a stuck queue fails here, with
         // the state of the queue, instead of hanging the suite.
-        let (mut last, mut moved, mut checked) = (i64::MAX, Instant::now(), Instant::now());
-        loop {
-            let pending: i64 = admin
-                .query_one("select count(*) from pgshell.commands where status in ('queued', 'running')", &[])
-                .await
-                .unwrap()
-                .get(0);
-            if pending < 192 {
-                break;
-            }
-            if pending < last {
-                (last, moved) = (pending, Instant::now());
-            }
-            if checked.elapsed() > Duration::from_secs(1) {
-                exec.assert_alive_and_sane();
-                checked = Instant::now();
-            }
-            if moved.elapsed() > Duration::from_secs(120) {
-                println!("{}", stall_report(&admin, &ids).await);
-                panic!("{pending} commands unfinished and none finished for 120 s while submitting wave {chunk_no}");
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        drain(&admin, &ids, 192, Duration::from_secs(120), Some(&mut exec)).await;
         let calls = chunk.iter().enumerate().map(|(i, l)| {
             let s = sessions[(chunk_no * 256 + i) % sessions.len()];
             let c = u.client.raw();

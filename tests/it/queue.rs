@@ -252,11 +252,12 @@ async fn an_executor_needs_only_the_executor_role() {
 #[tokio::test]
 async fn completing_a_command_waits_for_its_session_before_taking_the_command() {
     let db = TestDb::new().await;
-    let mut u = db.user("alice").await;
+    let u = db.user("alice").await;
     let s = u.session().await;
     let id = u.client.submit(s, "echo hi").await.unwrap();
     let admin = db.admin().await;
-    let claim: uuid::Uuid = admin.query_one("select claim_token from pgshell.claim('lockorder', 30000, 1)", &[]).await.unwrap().get(0);
+    let claimed: Vec<i64> = admin.query("select id from pgshell.claim('lockorder', 30000, 1)", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+    assert_eq!(claimed, vec![id], "the command is running");
     let mut closer = pg_shell::db::connect_plain(&db.conninfo).await.unwrap();
     let tx = closer.transaction().await.unwrap();
     tx.execute("select 1 from pgshell.sessions where id = $1 for no key update", &[&s]).await.unwrap();
@@ -294,5 +295,4 @@ async fn completing_a_command_waits_for_its_session_before_taking_the_command() 
     tx.commit().await.unwrap();
     // The completion then goes on (and is refused: not this claim's token).
     assert!(!completion.await.unwrap().unwrap());
-    let _ = claim;
 }
